@@ -1,0 +1,103 @@
+//! librdkafka client settings: tweetlake's defaults, then every `kafka.*` property from the config.
+
+use std::time::Duration;
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::error::KafkaError;
+use tweetlake_core::config::KafkaConfig;
+
+use crate::error::BronzeError;
+
+/// Consumer settings for one bronze table's group. User properties win over the defaults here.
+pub fn consumer_config(kafka: &KafkaConfig, group_id: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &kafka.bootstrap_servers)
+        .set("group.id", group_id)
+        // Offsets live in the Delta log; the group only mirrors them for lag tools.
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500")
+        // Bounds memory held by librdkafka's prefetch queue (the writer has its own cap).
+        .set("queued.max.messages.kbytes", "16384")
+        .set("fetch.max.bytes", "16777216")
+        .set("enable.partition.eof", "false");
+    for (k, v) in kafka.librdkafka_properties() {
+        c.set(k, v);
+    }
+    c
+}
+
+/// Checks every pass-through property with librdkafka itself, naming the bad key.
+pub fn validate(kafka: &KafkaConfig) -> Result<(), BronzeError> {
+    match consumer_config(kafka, "tweetlake-validate").create::<BaseConsumer>() {
+        Ok(_) => Ok(()),
+        Err(KafkaError::ClientConfig(_, desc, key, _)) => Err(BronzeError::KafkaConfig {
+            key: if key.is_empty() { "?".into() } else { key },
+            reason: desc,
+        }),
+        Err(e) => Err(BronzeError::KafkaConfig {
+            key: "?".into(),
+            reason: e.to_string(),
+        }),
+    }
+}
+
+/// A group-less client for metadata and watermarks (never subscribes, so it never joins a group).
+pub struct MetadataClient {
+    consumer: BaseConsumer,
+    servers: String,
+}
+
+impl MetadataClient {
+    pub fn new(kafka: &KafkaConfig) -> Result<Self, BronzeError> {
+        let consumer = consumer_config(kafka, "tweetlake-metadata")
+            .create()
+            .map_err(|source| BronzeError::Kafka {
+                context: "creating a metadata client".into(),
+                source,
+            })?;
+        Ok(Self {
+            consumer,
+            servers: kafka.bootstrap_servers.clone(),
+        })
+    }
+
+    /// Partition ids of `topic`, or an error naming the topic when the broker does not have it.
+    pub fn partitions(&self, topic: &str, timeout: Duration) -> Result<Vec<i32>, BronzeError> {
+        let md = self
+            .consumer
+            .fetch_metadata(Some(topic), timeout)
+            .map_err(|source| BronzeError::Kafka {
+                context: format!("fetching metadata of topic `{topic}` from {}", self.servers),
+                source,
+            })?;
+        let topic_md = md.topics().iter().find(|t| t.name() == topic);
+        let Some(t) = topic_md.filter(|t| t.error().is_none() && !t.partitions().is_empty()) else {
+            return Err(BronzeError::TopicMissing {
+                topic: topic.to_string(),
+                servers: self.servers.clone(),
+            });
+        };
+        let mut ids: Vec<i32> = t.partitions().iter().map(|p| p.id()).collect();
+        ids.sort_unstable();
+        Ok(ids)
+    }
+
+    /// Low and high watermarks of one partition as the broker reports them.
+    pub fn watermarks(
+        &self,
+        topic: &str,
+        partition: i32,
+        timeout: Duration,
+    ) -> Result<(i64, i64), BronzeError> {
+        self.consumer
+            .fetch_watermarks(topic, partition, timeout)
+            .map_err(|source| BronzeError::Kafka {
+                context: format!("watermarks of {topic}/{partition}"),
+                source,
+            })
+    }
+}

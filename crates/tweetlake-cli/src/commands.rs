@@ -1,0 +1,175 @@
+//! Runs each subcommand: config first (so bad input stops before any data is touched), then logging,
+//! then the layer crate that owns the work.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+use tweetlake_core::config::{self, Config};
+use tweetlake_core::Lake;
+
+use crate::cli::{Cli, Command};
+
+pub fn run(cli: Cli) -> Result<()> {
+    if let Command::Init { path, force } = &cli.command {
+        return init(path, *force);
+    }
+    let config = load_config(&cli)?;
+    init_logging(&config)?;
+    let lake = Lake::from_config(&config.lake, &std::env::current_dir()?)
+        .context("resolving lake.root")?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")?;
+    runtime.block_on(async {
+        match cli.command {
+            Command::Init { .. } => Ok(()),
+            Command::Ingest {
+                until_caught_up, ..
+            } => ingest(&config, &lake, until_caught_up).await,
+            Command::Status { json, offline } => status(&config, &lake, json, offline).await,
+            Command::Produce {
+                file,
+                topic,
+                include_blank,
+            } => produce(&config, &file, &topic, include_blank).await,
+        }
+    })
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    let overrides = cli
+        .global
+        .overrides(&cli.command)
+        .map_err(anyhow::Error::msg)?;
+    let default = PathBuf::from("tweetlake.toml");
+    let file = match &cli.global.config {
+        Some(p) => Some(p.clone()),
+        None => default.exists().then_some(default),
+    };
+    // The one place the process environment is read for configuration.
+    let (config, _source) = Config::load(file.as_deref(), std::env::vars(), &overrides)?;
+    Ok(config)
+}
+
+fn init_logging(config: &Config) -> Result<()> {
+    // Dependencies log every snapshot at info; keep them at warn unless the filter names them.
+    let mut level = config.log.level.clone();
+    for quiet in ["buoyant_kernel", "deltalake_core", "datafusion"] {
+        if !level.contains(quiet) {
+            level.push_str(&format!(",{quiet}=warn"));
+        }
+    }
+    let filter = tracing_subscriber::EnvFilter::try_new(&level)
+        .with_context(|| format!("invalid log.level `{}`", config.log.level))?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let result = if config.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+    result.map_err(|e| anyhow::anyhow!("cannot set up logging: {e}"))
+}
+
+fn init(path: &Path, force: bool) -> Result<()> {
+    if path.exists() && !force {
+        bail!("{} exists; pass --force to overwrite it", path.display());
+    }
+    std::fs::write(path, config::EXAMPLE).with_context(|| format!("writing {}", path.display()))?;
+    println!("wrote {}", path.display());
+    Ok(())
+}
+
+async fn ingest(config: &Config, lake: &Lake, until_caught_up: bool) -> Result<()> {
+    let options = tweetlake_bronze::IngestOptions { until_caught_up };
+    let report = tweetlake_bronze::ingest(config, lake, options, shutdown_signal())
+        .await
+        .context("ingest failed")?;
+    for t in &report.tables {
+        println!(
+            "bronze/{}: {} rows, {} quarantined, {} bytes, {} commits",
+            t.table, t.rows, t.quarantined, t.bytes, t.commits
+        );
+    }
+    Ok(())
+}
+
+async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Result<()> {
+    let timeout = (!offline).then_some(Duration::from_secs(5));
+    let tables = tweetlake_bronze::table_status(config, lake, timeout)
+        .await
+        .context("reading table status")?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&tables)?);
+        return Ok(());
+    }
+    println!(
+        "{:<32} {:>8} {:>12} {:>7} {:>12}",
+        "TABLE", "VERSION", "ROWS", "FILES", "BYTES"
+    );
+    for t in &tables {
+        let version = t.version.map_or("-".to_string(), |v| v.to_string());
+        println!(
+            "{:<32} {:>8} {:>12} {:>7} {:>12}",
+            format!("bronze/{}", t.name),
+            version,
+            t.rows,
+            t.files,
+            t.size_bytes
+        );
+        for p in &t.partitions {
+            let show = |o: Option<i64>| o.map_or("-".to_string(), |v| v.to_string());
+            println!(
+                "  {}/{:<24} stored offset {:>10}  quarantine offset {:>10}  broker end {:>10}",
+                p.topic,
+                p.partition,
+                show(p.stored_offset),
+                show(p.quarantine_offset),
+                show(p.end_offset)
+            );
+        }
+    }
+    Ok(())
+}
+
+async fn produce(config: &Config, file: &Path, topic: &str, include_blank: bool) -> Result<()> {
+    let options = tweetlake_produce::ReplayOptions {
+        include_blank,
+        partition: None,
+    };
+    let report = tweetlake_produce::replay_file(&config.kafka, file, topic, &options)
+        .await
+        .with_context(|| format!("replaying {} into `{topic}`", file.display()))?;
+    println!(
+        "produced {} messages ({} bytes) from {} to {topic}",
+        report.messages,
+        report.bytes,
+        file.display()
+    );
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

@@ -1,0 +1,507 @@
+//! The one typed configuration of tweetlake.
+//!
+//! Sources, later ones winning: built-in defaults, the TOML file, `TWEETLAKE_SECTION__KEY` environment
+//! variables, then command-line flags. Every source is merged into one TOML document before it is
+//! deserialized once, so all of them go through the same validation and errors name the key.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::ConfigError;
+use crate::lake::Lake;
+
+/// The documented example configuration that `tweetlake init` writes.
+pub const EXAMPLE: &str = include_str!("../tweetlake.example.toml");
+
+/// Prefix of environment variables that override config keys; `__` separates path segments.
+pub const ENV_PREFIX: &str = "TWEETLAKE_";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub lake: LakeConfig,
+    pub kafka: KafkaConfig,
+    pub bronze: BronzeConfig,
+    pub metrics: MetricsConfig,
+    pub log: LogConfig,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeConfig {
+    /// `file://./lake`, an absolute path, or `s3://bucket/prefix`.
+    pub root: String,
+    /// Extra object-store options (e.g. `aws_endpoint_url`); AWS_* environment variables also apply.
+    pub storage_options: BTreeMap<String, String>,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        Self {
+            root: "file://./lake".into(),
+            storage_options: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default)]
+pub struct KafkaConfig {
+    pub bootstrap_servers: String,
+    /// Consumer group prefix; each bronze table consumes in group `<group_id>.<table>`.
+    pub group_id: String,
+    /// Any other librdkafka property, passed through as is (`"security.protocol" = "SASL_SSL"`).
+    #[serde(flatten)]
+    pub properties: BTreeMap<String, toml::Value>,
+}
+
+impl Default for KafkaConfig {
+    fn default() -> Self {
+        Self {
+            bootstrap_servers: "127.0.0.1:9092".into(),
+            group_id: "tweetlake".into(),
+            properties: BTreeMap::new(),
+        }
+    }
+}
+
+impl KafkaConfig {
+    /// The pass-through librdkafka properties as strings, the way librdkafka takes them.
+    pub fn librdkafka_properties(&self) -> Vec<(String, String)> {
+        self.properties
+            .iter()
+            .map(|(k, v)| {
+                let s = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), s)
+            })
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BronzeConfig {
+    /// Application id used in Delta `txn` actions: `<app_id>-<topic>-<partition>`.
+    pub app_id: String,
+    /// Messages larger than this go to quarantine (raw bytes kept) instead of the normal table.
+    pub max_message_bytes: usize,
+    pub flush: FlushConfig,
+    pub parquet: ParquetOutputConfig,
+    pub tables: Vec<BronzeTableConfig>,
+}
+
+impl Default for BronzeConfig {
+    fn default() -> Self {
+        Self {
+            app_id: "tweetlake".into(),
+            max_message_bytes: 1024 * 1024,
+            flush: FlushConfig::default(),
+            parquet: ParquetOutputConfig::default(),
+            tables: vec![BronzeTableConfig {
+                name: "tweets".into(),
+                topics: vec!["tweets".into()],
+            }],
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FlushConfig {
+    /// Longest a consumed message waits before it is committed, e.g. `"5s"`, `"500ms"`, `"1m"`.
+    pub max_latency: String,
+    /// Target size of each data file written.
+    pub target_file_size_mb: u64,
+    /// A flush happens once this many rows are buffered for one table.
+    pub max_rows_per_file: usize,
+    /// Cap on buffered bytes per table; consumption pauses while a flush at the cap runs.
+    pub max_buffer_mb: u64,
+}
+
+impl Default for FlushConfig {
+    fn default() -> Self {
+        Self {
+            max_latency: "5s".into(),
+            target_file_size_mb: 128,
+            max_rows_per_file: 1_000_000,
+            max_buffer_mb: 64,
+        }
+    }
+}
+
+impl FlushConfig {
+    /// `max_latency` parsed; valid after [`Config::validate`].
+    pub fn max_latency(&self) -> Duration {
+        parse_duration(&self.max_latency).unwrap_or(Duration::from_secs(5))
+    }
+    pub fn max_buffer_bytes(&self) -> usize {
+        (self.max_buffer_mb as usize).saturating_mul(1024 * 1024)
+    }
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ParquetOutputConfig {
+    /// Also write plain Hive-partitioned Parquet under `<lake>/parquet/<table>/`.
+    pub enabled: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct BronzeTableConfig {
+    pub name: String,
+    pub topics: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MetricsConfig {
+    /// Address of the Prometheus `/metrics` endpoint, e.g. `127.0.0.1:9464`; off when unset.
+    pub listen: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `human` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info` or `tweetlake_bronze=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "human".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// Key overrides from flags: dotted key path, value and a human name of where it came from.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides(Vec<(Vec<String>, toml::Value, String)>);
+
+impl Overrides {
+    pub fn set(&mut self, path: &[&str], value: toml::Value, origin: impl Into<String>) {
+        let path = path.iter().map(|s| s.to_string()).collect();
+        self.0.push((path, value, origin.into()));
+    }
+}
+
+/// Where a loaded config came from, for messages and `status`.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigSource {
+    pub file: Option<PathBuf>,
+    pub env_keys: Vec<String>,
+}
+
+impl Config {
+    /// Loads defaults ⟵ file ⟵ environment ⟵ flags, then validates. `env` is the process environment
+    /// (passed in so that only the binary edge reads it).
+    pub fn load(
+        file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+        flags: &Overrides,
+    ) -> Result<(Config, ConfigSource), ConfigError> {
+        let mut source = ConfigSource {
+            file: file.map(Path::to_path_buf),
+            ..Default::default()
+        };
+        let mut doc = toml::Table::new();
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.to_path_buf(),
+                source,
+            })?;
+            let origin = path.display().to_string();
+            // Deserializing the file text alone gives errors with line and column.
+            toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse {
+                origin: origin.clone(),
+                message: e.to_string(),
+            })?;
+            doc = text
+                .parse::<toml::Table>()
+                .map_err(|e| ConfigError::Parse {
+                    origin,
+                    message: e.to_string(),
+                })?;
+        }
+        let mut origins = Vec::new();
+        for (name, value) in env {
+            if let Some(path) = env_key_path(&name) {
+                set_path(&mut doc, &path, env_value(&value));
+                origins.push(name.clone());
+                source.env_keys.push(name);
+            }
+        }
+        for (path, value, origin) in &flags.0 {
+            set_path(&mut doc, path, value.clone());
+            origins.push(origin.clone());
+        }
+        let config: Config = toml::Value::Table(doc)
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Parse {
+                origin: describe_origin(file, &origins),
+                message: e.to_string(),
+            })?;
+        config.validate(&describe_origin(file, &origins))?;
+        Ok((config, source))
+    }
+
+    /// Checks every value a command relies on, so a bad one stops the command before any data moves.
+    pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
+        let invalid = |key: &str, reason: String| ConfigError::Invalid {
+            key: key.to_string(),
+            reason,
+            origin: origin.to_string(),
+        };
+        Lake::from_config(&self.lake, Path::new("."))
+            .map_err(|e| invalid("lake.root", e.to_string()))?;
+        if self.kafka.bootstrap_servers.trim().is_empty() {
+            return Err(invalid(
+                "kafka.bootstrap_servers",
+                "must not be empty".into(),
+            ));
+        }
+        if self.kafka.group_id.trim().is_empty() {
+            return Err(invalid("kafka.group_id", "must not be empty".into()));
+        }
+        if !is_identifier(&self.bronze.app_id, true) {
+            return Err(invalid(
+                "bronze.app_id",
+                format!(
+                    "`{}` must be letters, digits, `_`, `-` or `.`",
+                    self.bronze.app_id
+                ),
+            ));
+        }
+        if self.bronze.max_message_bytes == 0 {
+            return Err(invalid(
+                "bronze.max_message_bytes",
+                "must be above 0".into(),
+            ));
+        }
+        self.validate_flush(&invalid)?;
+        self.validate_tables(&invalid)?;
+        if let Some(listen) = &self.metrics.listen {
+            listen.parse::<std::net::SocketAddr>().map_err(|e| {
+                invalid(
+                    "metrics.listen",
+                    format!("`{listen}` is not host:port: {e}"),
+                )
+            })?;
+        }
+        if !matches!(self.log.format.as_str(), "human" | "json") {
+            return Err(invalid(
+                "log.format",
+                format!("`{}` must be `human` or `json`", self.log.format),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_flush(
+        &self,
+        invalid: &impl Fn(&str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        let flush = &self.bronze.flush;
+        match parse_duration(&flush.max_latency) {
+            Some(d) if !d.is_zero() => {}
+            _ => {
+                return Err(invalid(
+                    "bronze.flush.max_latency",
+                    format!(
+                        "`{}` is not a positive duration like `500ms`, `5s` or `1m`",
+                        flush.max_latency
+                    ),
+                ))
+            }
+        }
+        if flush.target_file_size_mb == 0 {
+            return Err(invalid(
+                "bronze.flush.target_file_size_mb",
+                "must be above 0".into(),
+            ));
+        }
+        if flush.max_rows_per_file == 0 {
+            return Err(invalid(
+                "bronze.flush.max_rows_per_file",
+                "must be above 0".into(),
+            ));
+        }
+        if self.bronze.parquet.enabled {
+            return Err(invalid(
+                "bronze.parquet.enabled",
+                "plain-Parquet output is not available in this version; set it to false".into(),
+            ));
+        }
+        if flush.max_buffer_mb == 0 {
+            return Err(invalid(
+                "bronze.flush.max_buffer_mb",
+                "must be above 0".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    fn validate_tables(
+        &self,
+        invalid: &impl Fn(&str, String) -> ConfigError,
+    ) -> Result<(), ConfigError> {
+        if self.bronze.tables.is_empty() {
+            return Err(invalid("bronze.tables", "needs at least one table".into()));
+        }
+        let mut topic_owner: BTreeMap<&str, &str> = BTreeMap::new();
+        let mut names = std::collections::BTreeSet::new();
+        for (i, table) in self.bronze.tables.iter().enumerate() {
+            let key = format!("bronze.tables[{i}]");
+            if !is_identifier(&table.name, false) {
+                return Err(invalid(
+                    &format!("{key}.name"),
+                    format!("`{}` must be lower_snake_case (a-z, 0-9, _)", table.name),
+                ));
+            }
+            if table.name.ends_with("_quarantine") {
+                return Err(invalid(
+                    &format!("{key}.name"),
+                    format!("`{}` must not end in `_quarantine`", table.name),
+                ));
+            }
+            if !names.insert(table.name.as_str()) {
+                return Err(invalid(
+                    &format!("{key}.name"),
+                    format!("`{}` is used twice", table.name),
+                ));
+            }
+            if table.topics.is_empty() {
+                return Err(invalid(
+                    &format!("{key}.topics"),
+                    "needs at least one topic".into(),
+                ));
+            }
+            for topic in &table.topics {
+                if !is_identifier(topic, true) {
+                    return Err(invalid(
+                        &format!("{key}.topics"),
+                        format!("`{topic}` is not a valid Kafka topic name"),
+                    ));
+                }
+                if let Some(other) = topic_owner.insert(topic, &table.name) {
+                    return Err(invalid(
+                        &format!("{key}.topics"),
+                        format!(
+                            "topic `{topic}` is mapped to both `{other}` and `{}`",
+                            table.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `TWEETLAKE_KAFKA__BOOTSTRAP_SERVERS` → `["kafka", "bootstrap_servers"]`. Under `kafka`, keys that are
+/// not typed fields are librdkafka properties, so `_` becomes `.` (`KAFKA__SASL_PASSWORD` → `sasl.password`).
+fn env_key_path(name: &str) -> Option<Vec<String>> {
+    let rest = name.strip_prefix(ENV_PREFIX)?;
+    if !rest.contains("__") {
+        return None;
+    }
+    let mut path: Vec<String> = rest.split("__").map(str::to_ascii_lowercase).collect();
+    if path.iter().any(String::is_empty) {
+        return None;
+    }
+    if path.len() == 2
+        && path[0] == "kafka"
+        && !matches!(path[1].as_str(), "bootstrap_servers" | "group_id")
+    {
+        path[1] = path[1].replace('_', ".");
+    }
+    Some(path)
+}
+
+/// Environment values are typed as TOML when they parse as a number or boolean, else taken as text.
+fn env_value(raw: &str) -> toml::Value {
+    if let Ok(i) = raw.parse::<i64>() {
+        return toml::Value::Integer(i);
+    }
+    if let Ok(f) = raw.parse::<f64>() {
+        if raw.contains('.') && !raw.contains(':') {
+            return toml::Value::Float(f);
+        }
+    }
+    match raw {
+        "true" => toml::Value::Boolean(true),
+        "false" => toml::Value::Boolean(false),
+        _ => toml::Value::String(raw.to_string()),
+    }
+}
+
+fn set_path(doc: &mut toml::Table, path: &[String], value: toml::Value) {
+    let Some((last, parents)) = path.split_last() else {
+        return;
+    };
+    let mut table = doc;
+    for segment in parents {
+        let entry = table
+            .entry(segment.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        if !entry.is_table() {
+            *entry = toml::Value::Table(toml::Table::new());
+        }
+        match entry {
+            toml::Value::Table(t) => table = t,
+            _ => return,
+        }
+    }
+    table.insert(last.clone(), value);
+}
+
+fn describe_origin(file: Option<&Path>, overrides: &[String]) -> String {
+    let mut parts = Vec::new();
+    match file {
+        Some(f) => parts.push(f.display().to_string()),
+        None => parts.push("defaults".to_string()),
+    }
+    if !overrides.is_empty() {
+        parts.push(format!("overrides {}", overrides.join(", ")));
+    }
+    parts.join(" + ")
+}
+
+fn is_identifier(s: &str, allow_dash_dot: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= 249
+        && s.chars().all(|c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || c == '_'
+                || (allow_dash_dot && (c == '-' || c == '.' || c.is_ascii_uppercase()))
+        })
+}
+
+/// Parses `250ms`, `5s`, `2m`, `1h`.
+pub fn parse_duration(s: &str) -> Option<Duration> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit())?;
+    let (num, unit) = s.split_at(split);
+    let n: u64 = num.parse().ok()?;
+    match unit.trim() {
+        "ms" => Some(Duration::from_millis(n)),
+        "s" => Some(Duration::from_secs(n)),
+        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
+        "h" => Some(Duration::from_secs(n.checked_mul(3600)?)),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests;

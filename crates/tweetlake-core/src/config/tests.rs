@@ -1,0 +1,165 @@
+use super::*;
+use std::io::Write;
+
+fn write_file(text: &str) -> tempfile::NamedTempFile {
+    let mut f = tempfile::NamedTempFile::new().unwrap();
+    f.write_all(text.as_bytes()).unwrap();
+    f
+}
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn defaults_are_valid_and_embedded() {
+    let (c, _) = Config::load(None, env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(c.lake.root, "file://./lake");
+    assert_eq!(c.bronze.tables[0].name, "tweets");
+    assert_eq!(c.bronze.flush.max_latency(), Duration::from_secs(5));
+}
+
+#[test]
+fn file_then_env_then_flags() {
+    let f = write_file(
+        r#"
+[lake]
+root = "s3://bucket/a"
+[kafka]
+bootstrap_servers = "k1:9092"
+"security.protocol" = "SASL_SSL"
+"sasl.mechanism" = "SCRAM-SHA-512"
+[[bronze.tables]]
+name = "tweets"
+topics = ["tweets.ai", "tweets.generic"]
+[[bronze.tables]]
+name = "other"
+topics = ["misc"]
+"#,
+    );
+    let mut flags = Overrides::default();
+    flags.set(
+        &["kafka", "group_id"],
+        toml::Value::String("g-flag".into()),
+        "--group-id",
+    );
+    let (c, src) = Config::load(
+        Some(f.path()),
+        env(&[
+            ("TWEETLAKE_KAFKA__BOOTSTRAP_SERVERS", "k2:9092"),
+            ("TWEETLAKE_KAFKA__SASL_USERNAME", "alice"),
+            ("TWEETLAKE_BRONZE__FLUSH__MAX_ROWS_PER_FILE", "1000"),
+            ("TWEETLAKE_KAFKA__GROUP_ID", "g-env"),
+            ("UNRELATED", "x"),
+        ]),
+        &flags,
+    )
+    .unwrap();
+    assert_eq!(c.lake.root, "s3://bucket/a");
+    assert_eq!(c.kafka.bootstrap_servers, "k2:9092");
+    assert_eq!(c.kafka.group_id, "g-flag");
+    assert_eq!(c.bronze.flush.max_rows_per_file, 1000);
+    assert_eq!(c.bronze.tables.len(), 2);
+    assert_eq!(
+        c.bronze.tables[0].topics,
+        vec!["tweets.ai", "tweets.generic"]
+    );
+    let props = c.kafka.librdkafka_properties();
+    assert!(props.contains(&("sasl.username".into(), "alice".into())));
+    assert!(props.contains(&("security.protocol".into(), "SASL_SSL".into())));
+    assert_eq!(src.env_keys.len(), 4);
+}
+
+#[test]
+fn unknown_key_names_file_and_key() {
+    let f = write_file("[lake]\nroot = \"./x\"\nrooot = 1\n");
+    let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("rooot"), "{e}");
+    assert!(e.contains(&f.path().display().to_string()), "{e}");
+    assert!(e.contains("line 3"), "{e}");
+}
+
+#[test]
+fn wrong_type_from_env_is_named() {
+    let e = Config::load(
+        None,
+        env(&[("TWEETLAKE_BRONZE__FLUSH__MAX_ROWS_PER_FILE", "lots")]),
+        &Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("TWEETLAKE_BRONZE__FLUSH__MAX_ROWS_PER_FILE"),
+        "{e}"
+    );
+    assert!(e.contains("max_rows_per_file"), "{e}");
+}
+
+#[test]
+fn semantic_errors_name_the_key() {
+    let cases = [
+        ("[bronze.flush]\nmax_latency = \"soon\"\n", "bronze.flush.max_latency"),
+        ("[lake]\nroot = \"ftp://x\"\n", "lake.root"),
+        ("[metrics]\nlisten = \"nowhere\"\n", "metrics.listen"),
+        ("[log]\nformat = \"xml\"\n", "log.format"),
+        (
+            "[[bronze.tables]]\nname = \"Bad-Name\"\ntopics = [\"t\"]\n",
+            "bronze.tables[0].name",
+        ),
+        (
+            "[[bronze.tables]]\nname = \"a\"\ntopics = []\n",
+            "bronze.tables[0].topics",
+        ),
+        (
+            "[[bronze.tables]]\nname = \"a\"\ntopics = [\"t\"]\n[[bronze.tables]]\nname = \"b\"\ntopics = [\"t\"]\n",
+            "bronze.tables[1].topics",
+        ),
+        (
+            "[[bronze.tables]]\nname = \"x_quarantine\"\ntopics = [\"t\"]\n",
+            "bronze.tables[0].name",
+        ),
+    ];
+    for (text, key) in cases {
+        let f = write_file(text);
+        let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(&format!("`{key}`")), "{text:?} gave {e}");
+    }
+}
+
+#[test]
+fn missing_file_is_named() {
+    let e = Config::load(
+        Some(Path::new("/nonexistent/tweetlake.toml")),
+        env(&[]),
+        &Overrides::default(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("/nonexistent/tweetlake.toml"), "{e}");
+}
+
+#[test]
+fn durations() {
+    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
+    assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
+    assert_eq!(parse_duration("5"), None);
+    assert_eq!(parse_duration("x5s"), None);
+}
+
+#[test]
+fn example_config_is_valid_and_matches_defaults() {
+    let f = write_file(EXAMPLE);
+    let (c, _) = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
+    let d = Config::default();
+    assert_eq!(c.lake.root, d.lake.root);
+    assert_eq!(c.bronze.tables, d.bronze.tables);
+    assert_eq!(c.bronze.flush.max_buffer_mb, d.bronze.flush.max_buffer_mb);
+    assert_eq!(c.bronze.flush.max_latency, d.bronze.flush.max_latency);
+}

@@ -1,0 +1,34 @@
+//! Error types of the core crate.
+
+use std::path::PathBuf;
+
+/// A configuration problem, always naming where it came from and which key is wrong.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("invalid config in {origin}: {message}")]
+    Parse { origin: String, message: String },
+    #[error("invalid config: `{key}` {reason} (from {origin})")]
+    Invalid {
+        key: String,
+        reason: String,
+        origin: String,
+    },
+}
+
+/// Errors from lake and Delta helpers.
+#[derive(Debug, thiserror::Error)]
+pub enum CoreError {
+    #[error("invalid lake root `{root}`: {reason}")]
+    LakeRoot { root: String, reason: String },
+    #[error("delta table {uri}: {source}")]
+    Delta {
+        uri: String,
+        #[source]
+        source: deltalake::DeltaTableError,
+    },
+}

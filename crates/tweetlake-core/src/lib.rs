@@ -1,0 +1,15 @@
+//! Shared foundation of tweetlake: the one typed [`Config`], the lake layout ([`Lake`], table URIs),
+//! and the helpers every layer uses to open Delta tables and read their application transactions.
+//! It knows nothing of Kafka or of any layer's schema; those live in the layer crates above it.
+
+pub mod config;
+pub mod delta;
+pub mod error;
+pub mod lake;
+
+pub use config::{Config, ConfigSource, Overrides};
+pub use error::{ConfigError, CoreError};
+pub use lake::{Lake, Layer};
+
+/// Re-exported so that every crate uses the one arrow/parquet/datafusion that deltalake pins.
+pub use deltalake;
