@@ -149,6 +149,28 @@ impl ConsumerContext for RebalanceContext {
     }
 }
 
+/// Assigns every partition of `topics` at the offsets stored in the Delta log, like a rebalance would.
+fn assign_all(
+    consumer: &BaseConsumer<RebalanceContext>,
+    topics: &[String],
+) -> Result<(), KafkaError> {
+    let mut tpl = TopicPartitionList::new();
+    for topic in topics {
+        let md = consumer.fetch_metadata(Some(topic), Duration::from_secs(15))?;
+        for t in md.topics().iter().filter(|t| t.name() == topic) {
+            for p in t.partitions() {
+                tpl.add_partition(topic, p.id());
+            }
+        }
+    }
+    consumer.context().rebalance(
+        consumer,
+        RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS,
+        &mut tpl,
+    );
+    Ok(())
+}
+
 struct PartitionState {
     tp: TopicPartition,
     next: Option<i64>,
@@ -195,8 +217,10 @@ impl ConsumerLoop {
         };
         let consumer: BaseConsumer<RebalanceContext> =
             settings.client.create_with_context(context)?;
-        let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
-        consumer.subscribe(&topics)?;
+        if !settings.until_caught_up {
+            let topics: Vec<&str> = settings.topics.iter().map(String::as_str).collect();
+            consumer.subscribe(&topics)?;
+        }
         Ok(Self {
             consumer,
             state: LoopState {
@@ -217,6 +241,15 @@ impl ConsumerLoop {
             consumer,
             mut state,
         } = self;
+        if state.settings.until_caught_up {
+            // A batch run takes every partition itself instead of joining the group: it must not
+            // stop early because a crashed member still holds partitions until its session expires.
+            // (Runs here, on the consumer thread, because reading offsets blocks on the runtime.)
+            if let Err(e) = assign_all(&consumer, &state.settings.topics) {
+                let _ = state.send(ConsumerEvent::Failed(format!("assigning partitions: {e}")));
+                return;
+            }
+        }
         state.run(&consumer);
         consumer.unsubscribe();
         debug!(table = %state.settings.table, "consumer stopped");
@@ -384,11 +417,19 @@ impl LoopState {
         let offset = msg.offset();
         let max_bytes = self.settings.max_message_bytes;
         let state = &mut self.partitions[idx];
+        // Any message, even one already stored, shows the partition is still being read: a broker
+        // that answers a seek past its (misreported) end with a rewind must not look caught up.
+        state.last_message = Instant::now();
         if state.next.is_some_and(|n| offset < n) {
-            return Ok(()); // already stored; seen again after a seek
+            return Ok(()); // already stored; seen again after a seek or a rewind
+        }
+        if let Some(expected) = state.next.filter(|n| offset > *n) {
+            // Kafka leaves gaps only for compaction and transaction markers; anything else is a
+            // broker that skipped records, so say so loudly.
+            warn!(partition = %state.tp, expected, got = offset, "offset gap");
+            self.metrics.offset_gaps.fetch_add(1, Ordering::Relaxed);
         }
         state.next = Some(offset + 1);
-        state.last_message = Instant::now();
         let header_list: Vec<(&str, Option<&[u8]>)> = msg
             .headers()
             .map(|h| h.iter().map(|h| (h.key, h.value)).collect())

@@ -23,6 +23,7 @@ pub struct TableMetrics {
     pub commit_conflicts: AtomicU64,
     pub commit_micros: AtomicU64,
     pub buffered_bytes: AtomicU64,
+    pub offset_gaps: AtomicU64,
     lag: Mutex<Vec<(TopicPartition, i64)>>,
 }
 
@@ -51,7 +52,12 @@ impl Metrics {
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, fn(&TableMetrics) -> &AtomicU64); 7] = [
+        let counters: [(&str, &str, fn(&TableMetrics) -> &AtomicU64); 8] = [
+            (
+                "tweetlake_bronze_offset_gaps_total",
+                "Times the broker skipped offsets after the expected one",
+                |t| &t.offset_gaps,
+            ),
             (
                 "tweetlake_bronze_consumed_messages_total",
                 "Messages consumed from Kafka",

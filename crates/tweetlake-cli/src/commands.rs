@@ -56,9 +56,14 @@ fn load_config(cli: &Cli) -> Result<Config> {
 fn init_logging(config: &Config) -> Result<()> {
     // Dependencies log every snapshot at info; keep them at warn unless the filter names them.
     let mut level = config.log.level.clone();
-    for quiet in ["buoyant_kernel", "deltalake_core", "datafusion"] {
+    // The kernel also logs a missing table (normal before the first commit) as an error.
+    for (quiet, at) in [
+        ("buoyant_kernel", "off"),
+        ("deltalake_core", "warn"),
+        ("datafusion", "warn"),
+    ] {
         if !level.contains(quiet) {
-            level.push_str(&format!(",{quiet}=warn"));
+            level.push_str(&format!(",{quiet}={at}"));
         }
     }
     let filter = tracing_subscriber::EnvFilter::try_new(&level)

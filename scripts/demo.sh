@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The main job on the embedded default: a local broker, the bundled real tweets replayed into it,
+# ingested into ./lake (bronze), and what landed printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$TWEETLAKE_HOME/target}
+scripts/install-deps.sh
+cargo build -p tweetlake-cli
+tl="$CARGO_TARGET_DIR/debug/tweetlake"
+svc=$(mktemp -d)
+trap 'scripts/services.sh stop "$svc"' EXIT
+broker=$(scripts/services.sh broker "$svc")
+scripts/services.sh topic "$svc" tweets 3
+for f in tests/fixtures/v1_mixed_tweets.jsonl tests/fixtures/v1_stream_capture.jsonl \
+         tests/fixtures/v2_stream_messages.jsonl tests/fixtures/v2_control_messages.jsonl; do
+  "$tl" produce --bootstrap-servers "$broker" --file "$f" --topic tweets --include-blank
+done
+"$tl" ingest --bootstrap-servers "$broker" --until-caught-up --max-latency 1s
+"$tl" status --bootstrap-servers "$broker"

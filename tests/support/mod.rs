@@ -1,0 +1,215 @@
+//! Shared helpers of the end-to-end tests: real services started by `scripts/services.sh`, the
+//! `tweetlake` binary run as a user would, and the independent readers in `tests/readers/`.
+
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use sha2::{Digest, Sha256};
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+pub fn fixture(name: &str) -> Vec<u8> {
+    std::fs::read(repo_root().join("tests/fixtures").join(name)).expect("fixture")
+}
+
+fn tweetlake_home() -> PathBuf {
+    std::env::var_os("TWEETLAKE_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var("HOME").expect("HOME")).join(".cache/tweetlake")
+        })
+}
+
+/// Services started for one test, stopped on drop.
+pub struct Services {
+    pub dir: tempfile::TempDir,
+    pub broker: String,
+}
+
+impl Services {
+    pub fn broker() -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = services(&["broker", dir.path().to_str().unwrap()]);
+        let broker = String::from_utf8(out.stdout).unwrap().trim().to_string();
+        assert!(
+            broker.starts_with("127.0.0.1:"),
+            "broker address {broker:?}"
+        );
+        Self { dir, broker }
+    }
+
+    pub fn topic(&self, name: &str, partitions: i32) {
+        services(&[
+            "topic",
+            self.dir.path().to_str().unwrap(),
+            name,
+            &partitions.to_string(),
+        ]);
+    }
+
+    /// Starts SeaweedFS (S3 on 127.0.0.1:8333) into the same folder.
+    pub fn s3(&self) -> String {
+        let out = services(&["s3", self.dir.path().to_str().unwrap()]);
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    }
+}
+
+impl Drop for Services {
+    fn drop(&mut self) {
+        let _ = Command::new(repo_root().join("scripts/services.sh"))
+            .args(["stop", self.dir.path().to_str().unwrap()])
+            .status();
+    }
+}
+
+fn services(args: &[&str]) -> Output {
+    let out = Command::new(repo_root().join("scripts/services.sh"))
+        .args(args)
+        .output()
+        .expect("run scripts/services.sh");
+    assert!(
+        out.status.success(),
+        "services.sh {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// The `tweetlake` binary with a clean environment for config (no user TWEETLAKE_* leaking in).
+pub fn tweetlake(cwd: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tweetlake"));
+    c.current_dir(cwd);
+    for (k, _) in std::env::vars() {
+        if k.starts_with("TWEETLAKE_") {
+            c.env_remove(k);
+        }
+    }
+    c.env("TWEETLAKE_LOG__LEVEL", "warn");
+    c
+}
+
+pub fn run_ok(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("spawn tweetlake");
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn spawn(cmd: &mut Command) -> Child {
+    // stdout carries the final report; logs go to the test's own stderr so no pipe fills up.
+    cmd.stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn")
+}
+
+/// Sends messages (value, optional key, headers) and returns once all are acknowledged.
+pub fn produce(
+    broker: &str,
+    topic: &str,
+    messages: &[(Vec<u8>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>)],
+) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", broker)
+            .set("enable.idempotence", "true")
+            .set("linger.ms", "5")
+            .create()
+            .unwrap();
+        for window in messages.chunks(5000) {
+            let sends = window.iter().map(|(v, k, h)| {
+                let mut headers = OwnedHeaders::new();
+                for (hk, hv) in h {
+                    headers = headers.insert(Header {
+                        key: hk,
+                        value: Some(hv),
+                    });
+                }
+                let mut r = FutureRecord::<[u8], [u8]>::to(topic)
+                    .payload(v)
+                    .headers(headers);
+                if let Some(k) = k {
+                    r = r.key(k);
+                }
+                producer.send(r, Duration::from_secs(30))
+            });
+            for res in futures::future::join_all(sends).await {
+                res.map_err(|(e, _)| e).expect("delivery");
+            }
+        }
+    });
+}
+
+/// Order-independent digest, the same as tests/readers/bronze_check.py computes.
+pub fn digest<'a>(values: impl Iterator<Item = &'a [u8]>) -> String {
+    let mut hashes: Vec<String> = values.map(|v| hex::encode(Sha256::digest(v))).collect();
+    hashes.sort();
+    hex::encode(Sha256::digest(hashes.concat().as_bytes()))
+}
+
+/// Runs the independent readers over a lake and returns their agreed summary.
+pub fn read_lake(lake_uri: &str, table: &str, storage: &[(&str, &str)]) -> serde_json::Value {
+    let python = tweetlake_home().join("venv/bin/python");
+    let mut c = Command::new(python);
+    c.arg(repo_root().join("tests/readers/bronze_check.py"))
+        .arg(lake_uri)
+        .arg(table);
+    for (k, v) in storage {
+        c.arg("--storage").arg(format!("{k}={v}"));
+    }
+    let out = c
+        .output()
+        .expect("run the Python readers (scripts/install-deps.sh installs them)");
+    assert!(
+        out.status.success(),
+        "readers: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("reader JSON")
+}
+
+/// Polls `f` until it returns true or `timeout` passes.
+pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < timeout {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    false
+}
+
+/// Sum of stored offsets + 1 over all partitions of the bronze table, from `tweetlake status --json`.
+pub fn stored_messages(cwd: &Path, broker: &str) -> i64 {
+    let out = tweetlake(cwd)
+        .args(["status", "--json", "--bootstrap-servers", broker])
+        .output()
+        .expect("status");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+    v.as_array()
+        .and_then(|a| a.first())
+        .and_then(|t| t["partitions"].as_array())
+        .map(|ps| {
+            ps.iter()
+                .map(|p| p["stored_offset"].as_i64().map_or(0, |o| o + 1))
+                .sum()
+        })
+        .unwrap_or(0)
+}
