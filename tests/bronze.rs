@@ -3,12 +3,13 @@
 
 mod support;
 
+#[path = "bronze/parquet.rs"]
+mod parquet;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use support::*;
-
-type Msg = (Vec<u8>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>);
 
 fn lines(name: &str) -> Vec<Vec<u8>> {
     tweetlake_produce::split_lines(&fixture(name))
@@ -17,7 +18,7 @@ fn lines(name: &str) -> Vec<Vec<u8>> {
 }
 
 /// Every fixture line (blank keep-alives and truncated lines included) plus crafted bad payloads.
-fn fixture_messages() -> (Vec<Msg>, usize) {
+pub(crate) fn fixture_messages() -> (Vec<Msg>, usize) {
     let mut msgs: Vec<Msg> = Vec::new();
     for f in [
         "v1_mixed_tweets.jsonl",
@@ -146,7 +147,44 @@ fn fixtures_land_exactly_once_byte_for_byte() {
     assert_eq!(stored_messages(work.path(), &svc.broker), msgs.len() as i64);
 }
 
-fn synthetic(n: usize) -> Vec<Msg> {
+/// Starts `rounds` continuous ingesters one after another and SIGKILLs each at a random moment
+/// 0.5 – 4 s after its start (xorshift with a fixed seed, so a failure can be replayed).
+/// Returns how many kills landed on a running process.
+pub(crate) fn kill_randomly(
+    cwd: &std::path::Path,
+    broker: &str,
+    rounds: usize,
+    env: &[(&str, &str)],
+) -> usize {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut kills = 0;
+    for _ in 0..rounds {
+        let mut child = spawn(
+            tweetlake(cwd)
+                .args([
+                    "ingest",
+                    "--max-latency",
+                    "200ms",
+                    "--bootstrap-servers",
+                    broker,
+                ])
+                .env("TWEETLAKE_BRONZE__FLUSH__MAX_ROWS_PER_FILE", "3000")
+                .envs(env.iter().copied()),
+        );
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        std::thread::sleep(Duration::from_millis(500 + seed % 3500));
+        if child.try_wait().unwrap().is_none() {
+            child.kill().unwrap(); // SIGKILL
+            kills += 1;
+        }
+        let _ = child.wait();
+    }
+    kills
+}
+
+pub(crate) fn synthetic(n: usize) -> Vec<Msg> {
     (0..n)
         .map(|i| {
             (
@@ -169,31 +207,7 @@ fn kill_nine_at_random_moments_never_loses_or_duplicates() {
     svc.topic("tweets", 4);
     produce(&svc.broker, "tweets", &synthetic(N));
     let work = tempfile::tempdir().unwrap();
-    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut kills = 0;
-    for _ in 0..12 {
-        let mut child = spawn(
-            tweetlake(work.path())
-                .args([
-                    "ingest",
-                    "--max-latency",
-                    "200ms",
-                    "--bootstrap-servers",
-                    &svc.broker,
-                ])
-                .env("TWEETLAKE_BRONZE__FLUSH__MAX_ROWS_PER_FILE", "3000"),
-        );
-        // Random moment: 0.5 – 4 s after start (xorshift, fixed seed so a failure can be replayed).
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        std::thread::sleep(Duration::from_millis(500 + seed % 3500));
-        if child.try_wait().unwrap().is_none() {
-            child.kill().unwrap(); // SIGKILL
-            kills += 1;
-        }
-        let _ = child.wait();
-    }
+    let kills = kill_randomly(work.path(), &svc.broker, 12, &[]);
     assert!(kills >= 10, "only {kills} kills landed");
     run_ok(tweetlake(work.path()).args([
         "ingest",
@@ -312,26 +326,8 @@ fn s3_lake_with_two_concurrent_writers_loses_no_commit() {
         )
     };
     let (mut a, mut b) = (start(&args), start(&args));
-    let stored = || {
-        let out = tweetlake(work.path())
-            .args([
-                "status",
-                "--json",
-                "--lake-root",
-                "s3://lake/e2e",
-                "--bootstrap-servers",
-                &svc.broker,
-            ])
-            .envs(s3_env)
-            .output()
-            .unwrap();
-        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
-        v[0]["partitions"].as_array().map_or(0, |ps| {
-            ps.iter()
-                .map(|p| p["stored_offset"].as_i64().map_or(0, |o| o + 1))
-                .sum::<i64>()
-        })
-    };
+    let status_args = ["--lake-root", "s3://lake/e2e"];
+    let stored = || stored_messages_in(work.path(), &svc.broker, &status_args, &s3_env);
     assert!(
         wait_until(Duration::from_secs(180), || stored() >= 12_000),
         "stored {}",
@@ -342,8 +338,7 @@ fn s3_lake_with_two_concurrent_writers_loses_no_commit() {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &child.id().to_string()])
             .status();
-        let out = child.wait_with_output_ref();
-        commits += out;
+        commits += child.reported_commits();
     }
     let storage = [
         ("aws_endpoint_url", endpoint.as_str()),
@@ -363,13 +358,13 @@ fn s3_lake_with_two_concurrent_writers_loses_no_commit() {
     );
 }
 
-trait WaitReport {
-    fn wait_with_output_ref(&mut self) -> u64;
+trait IngestReport {
+    /// Waits for a clean exit and returns the commits the ingester reported on stdout.
+    fn reported_commits(&mut self) -> u64;
 }
 
-impl WaitReport for std::process::Child {
-    /// Waits for a clean exit and returns the commits the ingester reported on stdout.
-    fn wait_with_output_ref(&mut self) -> u64 {
+impl IngestReport for std::process::Child {
+    fn reported_commits(&mut self) -> u64 {
         use std::io::Read;
         let status = self.wait().unwrap();
         assert!(status.success(), "ingester exited with {status}");
@@ -400,6 +395,11 @@ fn bad_config_and_flags_fail_before_touching_data() {
     )
     .unwrap();
     std::fs::write(work.path().join("typo.toml"), "[lake]\nrooot = \"x\"\n").unwrap();
+    std::fs::write(
+        work.path().join("format.toml"),
+        "[bronze]\nformat = \"csv\"\n",
+    )
+    .unwrap();
     std::fs::write(
         work.path().join("kprop.toml"),
         "[kafka]\n\"no.such.property\" = \"1\"\n",
@@ -450,6 +450,16 @@ fn bad_config_and_flags_fail_before_touching_data() {
             "nosuchtopic",
         ),
         (vec!["ingest", "--no-such-flag"], "--no-such-flag"),
+        (
+            vec![
+                "ingest",
+                "--config",
+                "format.toml",
+                "--bootstrap-servers",
+                b,
+            ],
+            "bronze.format",
+        ),
     ];
     for (args, needle) in cases {
         let out = tweetlake(work.path()).args(&args).output().unwrap();

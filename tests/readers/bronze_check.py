@@ -2,11 +2,15 @@
 summary: row counts, duplicate Kafka coordinates, and a digest of the raw bytes. The readers must agree;
 any disagreement exits non-zero.
 
-    python bronze_check.py LAKE_URI TABLE [--storage k=v ...]
+    python bronze_check.py LAKE_URI TABLE [--storage k=v ...] [--format delta|parquet]
 
+Delta format (`<lake>/bronze/<table>`):
 - deltalake (delta-rs Python bindings): the Delta snapshot, the reference.
 - pyarrow: the same snapshot's Parquet files read as a dataset.
 - DuckDB: read_parquet over the same files (Parquet mode; its delta extension needs a download).
+Plain-Parquet format (`<lake>/parquet/<table>`, local lakes only):
+- pyarrow: the directory as a Hive-partitioned dataset, the reference.
+- DuckDB: read_parquet over `**/*.parquet` with hive_partitioning.
 """
 import hashlib
 import json
@@ -77,17 +81,62 @@ def read(uri, storage, raw_col):
     return out
 
 
+def read_hive(uri, raw_col):
+    """A plain Parquet table: Hive `ingest_date=` directories, read by pyarrow and DuckDB."""
+    import os
+    root = uri.replace("file://", "")
+    if not os.path.isdir(root) or not any(f.endswith(".parquet") for _, _, fs in os.walk(root) for f in fs):
+        return None
+    dataset = ds.dataset(root, format="parquet", partitioning="hive",
+                         exclude_invalid_files=False)
+    tbl = dataset.to_table()
+    names = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+    out = {"version": None, "rows": tbl.num_rows, "files": len(names), "file_names": names,
+           "partition_columns": [f.name for f in dataset.partitioning.schema] if dataset.partitioning else []}
+    coords = list(zip(tbl.column("kafka_topic").to_pylist(), tbl.column("kafka_partition").to_pylist(),
+                      tbl.column("kafka_offset").to_pylist()))
+    out["duplicates"] = sum(c - 1 for c in Counter(coords).values() if c > 1)
+    out["coords"] = sorted([t, p, o] for t, p, o in coords)
+    raws = [as_bytes(v) for v in tbl.column(raw_col).to_pylist()]
+    out["digest"], _ = digest(raws)
+    out["bytes"] = sum(len(r) for r in raws)
+    size = "strlen(raw_value)" if raw_col == "raw_value" else "octet_length(raw_bytes)"
+    duck = duckdb.connect().execute(
+        f"SELECT count(*), count(DISTINCT (kafka_topic, kafka_partition, kafka_offset)), sum({size}), "
+        f"count(DISTINCT ingest_date) FROM read_parquet(?, hive_partitioning = true)",
+        [os.path.join(root, "**", "*.parquet")]).fetchone()
+    if (duck[0], duck[1], duck[2] or 0) != (out["rows"], out["rows"] - out["duplicates"], out["bytes"]):
+        sys.exit(f"duckdb disagrees on {uri}: {duck}")
+    out["readers"] = ["pyarrow", "duckdb"]
+    if raw_col == "raw_bytes":
+        out["error_kinds"] = dict(Counter(tbl.column("error_kind").to_pylist()))
+    else:
+        out["event_kinds"] = dict(Counter(tbl.column("event_kind").to_pylist()))
+    out["schema"] = {f.name: str(f.type) for f in tbl.schema}
+    return out
+
+
 def main():
     lake, table = sys.argv[1].rstrip("/"), sys.argv[2]
     storage = {}
+    fmt = "delta"
     args = sys.argv[3:]
     while args:
         if args[0] == "--storage":
             k, v = args[1].split("=", 1)
             storage[k] = v
             args = args[2:]
+        elif args[0] == "--format":
+            fmt = args[1]
+            args = args[2:]
         else:
             sys.exit(f"unknown argument {args[0]}")
+    if fmt == "parquet":
+        print(json.dumps({
+            "bronze": read_hive(f"{lake}/parquet/{table}", "raw_value"),
+            "quarantine": read_hive(f"{lake}/parquet/{table}_quarantine", "raw_bytes"),
+        }))
+        return
     result = {
         "bronze": read(f"{lake}/bronze/{table}", storage, "raw_value"),
         "quarantine": read(f"{lake}/bronze/{table}_quarantine", storage, "raw_bytes"),

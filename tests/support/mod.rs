@@ -115,12 +115,11 @@ pub fn spawn(cmd: &mut Command) -> Child {
         .expect("spawn")
 }
 
-/// Sends messages (value, optional key, headers) and returns once all are acknowledged.
-pub fn produce(
-    broker: &str,
-    topic: &str,
-    messages: &[(Vec<u8>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>)],
-) {
+/// A message to produce: value, optional key, headers.
+pub type Msg = (Vec<u8>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>);
+
+/// Sends messages and returns once all are acknowledged.
+pub fn produce(broker: &str, topic: &str, messages: &[Msg]) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -163,13 +162,28 @@ pub fn digest<'a>(values: impl Iterator<Item = &'a [u8]>) -> String {
     hex::encode(Sha256::digest(hashes.concat().as_bytes()))
 }
 
-/// Runs the independent readers over a lake and returns their agreed summary.
+/// Runs the independent readers over a lake's Delta bronze tables and returns their agreed summary.
 pub fn read_lake(lake_uri: &str, table: &str, storage: &[(&str, &str)]) -> serde_json::Value {
+    run_readers(lake_uri, table, storage, "delta")
+}
+
+/// The same over the plain-Parquet output of a local lake.
+pub fn read_parquet_lake(lake_uri: &str, table: &str) -> serde_json::Value {
+    run_readers(lake_uri, table, &[], "parquet")
+}
+
+fn run_readers(
+    lake_uri: &str,
+    table: &str,
+    storage: &[(&str, &str)],
+    format: &str,
+) -> serde_json::Value {
     let python = tweetlake_home().join("venv/bin/python");
     let mut c = Command::new(python);
     c.arg(repo_root().join("tests/readers/bronze_check.py"))
         .arg(lake_uri)
-        .arg(table);
+        .arg(table)
+        .args(["--format", format]);
     for (k, v) in storage {
         c.arg("--storage").arg(format!("{k}={v}"));
     }
@@ -198,8 +212,15 @@ pub fn wait_until(timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
 
 /// Sum of stored offsets + 1 over all partitions of the bronze table, from `tweetlake status --json`.
 pub fn stored_messages(cwd: &Path, broker: &str) -> i64 {
+    stored_messages_in(cwd, broker, &[], &[])
+}
+
+/// The same with extra flags (e.g. `--lake-root`) and environment (e.g. S3 credentials).
+pub fn stored_messages_in(cwd: &Path, broker: &str, args: &[&str], env: &[(&str, &str)]) -> i64 {
     let out = tweetlake(cwd)
         .args(["status", "--json", "--bootstrap-servers", broker])
+        .args(args)
+        .envs(env.iter().copied())
         .output()
         .expect("status");
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();

@@ -113,7 +113,7 @@ impl ConsumerContext for RebalanceContext {
                         info!(partitions = ?starts.iter().map(|s| (s.tp.to_string(), s.resume_offset())).collect::<Vec<_>>(), "assigned");
                         Note::Assigned(starts)
                     }
-                    Err(e) => Note::Failed(format!("reading offsets from the Delta log: {e}")),
+                    Err(e) => Note::Failed(format!("reading stored offsets: {e}")),
                 };
                 let res = if cooperative {
                     consumer.incremental_assign(tpl)
@@ -260,11 +260,8 @@ impl LoopState {
     fn run(&mut self, consumer: &Kafka) {
         let mut last_emit = Instant::now();
         let mut last_lag = Instant::now();
-        loop {
-            match self.handle_commands(consumer) {
-                Ok(true) => {}
-                Ok(false) | Err(()) => break,
-            }
+        // `handle_commands` says false on Stop and errs when the writer is gone.
+        while let Ok(true) = self.handle_commands(consumer) {
             let polled = consumer.poll(Duration::from_millis(50));
             if self.apply_notes(consumer).is_err() {
                 break;

@@ -1,7 +1,7 @@
 //! Errors of the bronze layer.
 
 /// An error that stops ingestion. Nothing buffered is committed after it; a restart resumes from
-/// the offsets in the Delta log.
+/// the stored offsets.
 #[derive(Debug, thiserror::Error)]
 pub enum BronzeError {
     #[error(transparent)]
@@ -10,7 +10,19 @@ pub enum BronzeError {
     Delta {
         uri: String,
         #[source]
-        source: tweetlake_core::deltalake::DeltaTableError,
+        source: Box<tweetlake_core::deltalake::DeltaTableError>,
+    },
+    #[error("object store {uri}: {source}")]
+    Store {
+        uri: String,
+        #[source]
+        source: Box<tweetlake_core::deltalake::ObjectStoreError>,
+    },
+    #[error("parquet file {uri}: {source}")]
+    Parquet {
+        uri: String,
+        #[source]
+        source: Box<tweetlake_core::deltalake::parquet::errors::ParquetError>,
     },
     #[error("kafka ({context}): {source}")]
     Kafka {

@@ -8,14 +8,15 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::{BronzeTableConfig, Config};
-use tweetlake_core::{Lake, Layer};
+use tweetlake_core::Lake;
 
+use crate::buffer::WriterSettings;
 use crate::consumer::{ConsumerCommand, ConsumerEvent, ConsumerLoop, ConsumerSettings};
 use crate::error::BronzeError;
 use crate::kafka::{consumer_config, validate, MetadataClient};
 use crate::metrics::{Metrics, TableMetrics};
 use crate::offsets::OffsetStore;
-use crate::writer::{BronzeWriter, WriterSettings};
+use crate::writer::BronzeWriter;
 
 /// How an ingest run behaves.
 #[derive(Debug, Clone, Default)]
@@ -131,12 +132,7 @@ impl TablePipeline {
         options: &IngestOptions,
         metrics: Arc<TableMetrics>,
     ) -> Result<Self, BronzeError> {
-        let store = OffsetStore {
-            main_url: lake.table_url(Layer::Bronze, &table.name),
-            quarantine_url: lake.table_url(Layer::Bronze, &format!("{}_quarantine", table.name)),
-            storage_options: lake.storage_options().clone(),
-            app_id: config.bronze.app_id.clone(),
-        };
+        let store = OffsetStore::for_table(config, lake, &table.name);
         let flush = &config.bronze.flush;
         let writer_settings = WriterSettings {
             max_latency: flush.max_latency(),
@@ -276,3 +272,6 @@ async fn sleep_until(deadline: Option<std::time::Instant>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,15 +1,18 @@
-//! The bronze layer: Kafka → Delta, exactly once. Every message lands, byte for byte, in the bronze
-//! table or its quarantine table, and each commit stores the partitions' offsets in the Delta log.
-//! Owns the consumer, the per-partition Arrow chunks, the check-then-commit writer and `status`.
+//! The bronze layer: Kafka → Delta (or plain Parquet), exactly once. Every message lands, byte for
+//! byte, in the bronze table or its quarantine table, with the partitions' offsets stored alongside.
+//! Owns the consumer, the per-partition Arrow chunks, the writers of both outputs and `status`.
 
+pub mod buffer;
 pub mod chunk;
 pub mod consumer;
+pub mod delta_output;
 pub mod error;
 pub mod extract;
 pub mod ingest;
 pub mod kafka;
 pub mod metrics;
 pub mod offsets;
+pub mod parquet_output;
 pub mod schema;
 pub mod status;
 pub mod writer;

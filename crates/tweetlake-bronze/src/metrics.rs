@@ -42,6 +42,9 @@ impl TableMetrics {
     }
 }
 
+/// A counter's name, help text and where each table keeps it.
+type Counter = (&'static str, &'static str, fn(&TableMetrics) -> &AtomicU64);
+
 /// All tables' metrics of one process.
 #[derive(Default)]
 pub struct Metrics {
@@ -52,7 +55,7 @@ impl Metrics {
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
         let mut out = String::new();
-        let counters: [(&str, &str, fn(&TableMetrics) -> &AtomicU64); 8] = [
+        let counters: [Counter; 8] = [
             (
                 "tweetlake_bronze_offset_gaps_total",
                 "Times the broker skipped offsets after the expected one",

@@ -1,13 +1,16 @@
-//! Reads where each topic-partition stands in the Delta log: the offset of the last message committed
-//! to the bronze table and to its quarantine table, from their `txn` application transactions.
+//! Reads where each topic-partition stands: the offset of the last message stored in the bronze table
+//! and in its quarantine table — from their Delta `txn` application transactions, or for plain-Parquet
+//! output from the footers of the newest files.
 
 use std::collections::HashMap;
 
+use tweetlake_core::config::{Config, OutputFormat};
 use tweetlake_core::delta::{app_txn_version, open_table, txn_app_id};
-use tweetlake_core::CoreError;
+use tweetlake_core::{Lake, Layer};
 use url::Url;
 
 use crate::chunk::TopicPartition;
+use crate::error::BronzeError;
 
 /// Where one partition resumes: everything up to `main_txn` is in bronze or quarantine, and every
 /// quarantined offset of it is at most `quarantine_txn`.
@@ -25,9 +28,10 @@ impl PartitionStart {
     }
 }
 
-/// Locations of the two tables whose logs hold a bronze table's offsets.
+/// Locations of a bronze table and its quarantine table, which hold its offsets.
 #[derive(Debug, Clone)]
 pub struct OffsetStore {
+    pub format: OutputFormat,
     pub main_url: Url,
     pub quarantine_url: Url,
     pub storage_options: HashMap<String, String>,
@@ -35,8 +39,30 @@ pub struct OffsetStore {
 }
 
 impl OffsetStore {
+    /// Where bronze table `name` and its quarantine table live in `lake`, for the configured format.
+    pub fn for_table(config: &Config, lake: &Lake, name: &str) -> Self {
+        let quarantine = format!("{name}_quarantine");
+        let (main_url, quarantine_url) = match config.bronze.format {
+            OutputFormat::Delta => (
+                lake.table_url(Layer::Bronze, name),
+                lake.table_url(Layer::Bronze, &quarantine),
+            ),
+            OutputFormat::Parquet => (lake.parquet_url(name), lake.parquet_url(&quarantine)),
+        };
+        Self {
+            format: config.bronze.format,
+            main_url,
+            quarantine_url,
+            storage_options: lake.storage_options().clone(),
+            app_id: config.bronze.app_id.clone(),
+        }
+    }
+
     /// Reads the latest committed offsets of `tps` from both tables.
-    pub async fn load(&self, tps: &[TopicPartition]) -> Result<Vec<PartitionStart>, CoreError> {
+    pub async fn load(&self, tps: &[TopicPartition]) -> Result<Vec<PartitionStart>, BronzeError> {
+        if self.format == OutputFormat::Parquet {
+            return crate::parquet_output::load_starts(self, tps).await;
+        }
         let main = open_table(&self.main_url, &self.storage_options).await?;
         let quarantine = open_table(&self.quarantine_url, &self.storage_options).await?;
         let mut out = Vec::with_capacity(tps.len());

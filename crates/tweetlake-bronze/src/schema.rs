@@ -8,6 +8,11 @@ use std::sync::{Arc, LazyLock};
 use tweetlake_core::deltalake::arrow::datatypes::{
     DataType, Field, Fields, Schema, SchemaRef, TimeUnit,
 };
+use tweetlake_core::deltalake::parquet::basic::{Compression, ZstdLevel};
+use tweetlake_core::deltalake::parquet::file::properties::{
+    EnabledStatistics, WriterProperties, WriterPropertiesBuilder,
+};
+use tweetlake_core::deltalake::parquet::schema::types::ColumnPath;
 
 /// The partition column of both tables.
 pub const PARTITION_COLUMN: &str = "ingest_date";
@@ -77,4 +82,17 @@ pub fn bronze_schema() -> SchemaRef {
 /// Schema of `<lake>/bronze/<name>_quarantine`: raw bytes, Kafka coordinates and why it was set aside.
 pub fn quarantine_schema() -> SchemaRef {
     QUARANTINE.clone()
+}
+
+/// Parquet settings of every bronze file: zstd, and no statistics on the large payload columns.
+pub fn parquet_properties() -> WriterPropertiesBuilder {
+    let zstd = ZstdLevel::try_new(1)
+        .map(Compression::ZSTD)
+        .unwrap_or(Compression::SNAPPY);
+    WriterProperties::builder()
+        .set_compression(zstd)
+        // Statistics of multi-kilobyte raw payloads are useless and bloat the footer.
+        .set_column_statistics_enabled(ColumnPath::from("raw_value"), EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from("raw_bytes"), EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from("error_message"), EnabledStatistics::None)
 }

@@ -1,17 +1,20 @@
-//! `tweetlake status` for bronze: each table's version, rows, files and size from its Delta log, and
-//! each partition's stored offset next to the broker's end offset.
+//! `tweetlake status` for bronze: each table's version, rows, files and size (from its Delta log, or
+//! from the files' footers for plain Parquet), and each partition's stored offset next to the
+//! broker's end offset.
 
 use std::time::Duration;
 
-use tweetlake_core::config::Config;
-use tweetlake_core::delta::{app_txn_version, open_table, txn_app_id};
+use tweetlake_core::config::{Config, OutputFormat};
+use tweetlake_core::delta::open_table;
 use tweetlake_core::deltalake::DeltaTable;
-use tweetlake_core::{Lake, Layer};
+use tweetlake_core::Lake;
 
+use crate::chunk::TopicPartition;
 use crate::error::BronzeError;
 use crate::kafka::MetadataClient;
+use crate::offsets::OffsetStore;
 
-/// The state of one Delta table.
+/// The state of one table (`version` is `None` for plain Parquet).
 #[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct TableStatus {
     pub name: String,
@@ -28,7 +31,7 @@ pub struct TableStatus {
 pub struct PartitionStatus {
     pub topic: String,
     pub partition: i32,
-    /// Last offset stored in the bronze table (its `txn` version).
+    /// Last offset stored in the bronze table (its `txn` version, or the newest file's range end).
     pub stored_offset: Option<i64>,
     /// Last offset stored in the quarantine table.
     pub quarantine_offset: Option<i64>,
@@ -47,34 +50,55 @@ pub async fn table_status(
     let timeout = broker_timeout.unwrap_or(Duration::from_secs(5));
     let mut out = Vec::new();
     for t in &config.bronze.tables {
-        let main_url = lake.table_url(Layer::Bronze, &t.name);
+        let store = OffsetStore::for_table(config, lake, &t.name);
         let q_name = format!("{}_quarantine", t.name);
-        let q_url = lake.table_url(Layer::Bronze, &q_name);
-        let main = open_table(&main_url, lake.storage_options()).await?;
-        let quarantine = open_table(&q_url, lake.storage_options()).await?;
-        let mut main_status = describe(&t.name, &main)?;
+        let (mut main_status, q_status) = match store.format {
+            OutputFormat::Delta => {
+                let main = open_table(&store.main_url, lake.storage_options()).await?;
+                let quarantine = open_table(&store.quarantine_url, lake.storage_options()).await?;
+                (describe(&t.name, &main)?, describe(&q_name, &quarantine)?)
+            }
+            OutputFormat::Parquet => (
+                crate::parquet_output::describe(&t.name, &store.main_url, lake.storage_options())
+                    .await?,
+                crate::parquet_output::describe(
+                    &q_name,
+                    &store.quarantine_url,
+                    lake.storage_options(),
+                )
+                .await?,
+            ),
+        };
+        let mut tps = Vec::new();
+        let mut ends = Vec::new();
         for topic in &t.topics {
             let partitions = match &md {
                 Some(md) => md.partitions(topic, timeout).unwrap_or_default(),
                 None => Vec::new(),
             };
             for p in partitions {
-                let app = txn_app_id(&config.bronze.app_id, topic, p);
-                let end = md
-                    .as_ref()
-                    .and_then(|md| md.watermarks(topic, p, timeout).ok())
-                    .map(|(_, high)| high);
-                main_status.partitions.push(PartitionStatus {
-                    topic: topic.clone(),
+                tps.push(TopicPartition {
+                    topic: topic.as_str().into(),
                     partition: p,
-                    stored_offset: app_txn_version(&main, &app).await?,
-                    quarantine_offset: app_txn_version(&quarantine, &app).await?,
-                    end_offset: end,
                 });
+                ends.push(
+                    md.as_ref()
+                        .and_then(|md| md.watermarks(topic, p, timeout).ok())
+                        .map(|(_, high)| high),
+                );
             }
         }
+        for (start, end) in store.load(&tps).await?.into_iter().zip(ends) {
+            main_status.partitions.push(PartitionStatus {
+                topic: start.tp.topic.to_string(),
+                partition: start.tp.partition,
+                stored_offset: start.main_txn,
+                quarantine_offset: start.quarantine_txn,
+                end_offset: end,
+            });
+        }
         out.push(main_status);
-        out.push(describe(&q_name, &quarantine)?);
+        out.push(q_status);
     }
     Ok(out)
 }
@@ -91,7 +115,7 @@ fn describe(name: &str, table: &DeltaTable) -> Result<TableStatus, BronzeError> 
     }
     let state = table.snapshot().map_err(|source| BronzeError::Delta {
         uri: s.uri.clone(),
-        source,
+        source: Box::new(source),
     })?;
     for f in state.log_data().iter() {
         s.files += 1;

@@ -33,6 +33,9 @@ pub struct GlobalArgs {
     /// Consumer group prefix (kafka.group_id).
     #[arg(long, global = true)]
     pub group_id: Option<String>,
+    /// Bronze output: delta (default) or parquet, plain Hive-style files (bronze.format).
+    #[arg(long, global = true, value_name = "delta|parquet")]
+    pub format: Option<String>,
     /// Bronze table and its topics, NAME=TOPIC[,TOPIC…]; repeat for several tables (bronze.tables).
     #[arg(long = "table", global = true, value_name = "NAME=TOPICS")]
     pub tables: Vec<String>,
@@ -55,7 +58,7 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
-    /// Consume Kafka into the bronze Delta tables, exactly once.
+    /// Consume Kafka into the bronze tables (Delta, or plain Parquet), exactly once.
     Ingest {
         /// Stop once every partition is written up to the end it had at the start.
         #[arg(long)]
@@ -103,6 +106,9 @@ impl GlobalArgs {
         }
         if let Some(v) = &self.group_id {
             o.set(&["kafka", "group_id"], s(v), "--group-id");
+        }
+        if let Some(v) = &self.format {
+            o.set(&["bronze", "format"], s(v), "--format");
         }
         if let Some(v) = &self.log_format {
             o.set(&["log", "format"], s(v), "--log-format");

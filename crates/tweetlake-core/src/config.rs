@@ -91,8 +91,10 @@ pub struct BronzeConfig {
     pub app_id: String,
     /// Messages larger than this go to quarantine (raw bytes kept) instead of the normal table.
     pub max_message_bytes: usize,
+    /// `delta` (default): Delta tables with offsets in the log. `parquet`: plain Hive-style Parquet
+    /// files under `<lake>/parquet/<table>/`, offsets recovered from the files themselves.
+    pub format: OutputFormat,
     pub flush: FlushConfig,
-    pub parquet: ParquetOutputConfig,
     pub tables: Vec<BronzeTableConfig>,
 }
 
@@ -101,8 +103,8 @@ impl Default for BronzeConfig {
         Self {
             app_id: "tweetlake".into(),
             max_message_bytes: 1024 * 1024,
+            format: OutputFormat::Delta,
             flush: FlushConfig::default(),
-            parquet: ParquetOutputConfig::default(),
             tables: vec![BronzeTableConfig {
                 name: "tweets".into(),
                 topics: vec!["tweets".into()],
@@ -145,11 +147,13 @@ impl FlushConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ParquetOutputConfig {
-    /// Also write plain Hive-partitioned Parquet under `<lake>/parquet/<table>/`.
-    pub enabled: bool,
+/// What `ingest` writes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    #[default]
+    Delta,
+    Parquet,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -221,11 +225,19 @@ impl Config {
                 source,
             })?;
             let origin = path.display().to_string();
-            // Deserializing the file text alone gives errors with line and column.
-            toml::from_str::<Config>(&text).map_err(|e| ConfigError::Parse {
-                origin: origin.clone(),
-                message: e.to_string(),
-            })?;
+            // Deserializing the file text alone gives errors with line and column; deserializing
+            // its parsed value names the key. Say both.
+            if let Err(e) = toml::from_str::<Config>(&text) {
+                let key_error = text
+                    .parse::<toml::Table>()
+                    .ok()
+                    .and_then(|t| toml::Value::Table(t).try_into::<Config>().err());
+                let message = match key_error {
+                    Some(k) => format!("{}\n{e}", k.to_string().trim_end()),
+                    None => e.to_string(),
+                };
+                return Err(ConfigError::Parse { origin, message });
+            }
             doc = text
                 .parse::<toml::Table>()
                 .map_err(|e| ConfigError::Parse {
@@ -334,12 +346,6 @@ impl Config {
             return Err(invalid(
                 "bronze.flush.max_rows_per_file",
                 "must be above 0".into(),
-            ));
-        }
-        if self.bronze.parquet.enabled {
-            return Err(invalid(
-                "bronze.parquet.enabled",
-                "plain-Parquet output is not available in this version; set it to false".into(),
             ));
         }
         if flush.max_buffer_mb == 0 {

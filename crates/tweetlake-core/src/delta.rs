@@ -20,7 +20,7 @@ pub async fn open_table(
 ) -> Result<DeltaTable, CoreError> {
     let err = |source| CoreError::Delta {
         uri: url.to_string(),
-        source,
+        source: Box::new(source),
     };
     if url.scheme() == "file" {
         if let Ok(path) = url.to_file_path() {
@@ -51,13 +51,13 @@ pub async fn app_txn_version(table: &DeltaTable, app_id: &str) -> Result<Option<
     }
     let state = table.snapshot().map_err(|source| CoreError::Delta {
         uri: table.table_url().to_string(),
-        source,
+        source: Box::new(source),
     })?;
     state
         .transaction_version(table.log_store().as_ref(), app_id)
         .await
         .map_err(|source| CoreError::Delta {
             uri: table.table_url().to_string(),
-            source,
+            source: Box::new(source),
         })
 }

@@ -29,6 +29,6 @@ pub enum CoreError {
     Delta {
         uri: String,
         #[source]
-        source: deltalake::DeltaTableError,
+        source: Box<deltalake::DeltaTableError>,
     },
 }

@@ -163,3 +163,28 @@ fn example_config_is_valid_and_matches_defaults() {
     assert_eq!(c.bronze.flush.max_buffer_mb, d.bronze.flush.max_buffer_mb);
     assert_eq!(c.bronze.flush.max_latency, d.bronze.flush.max_latency);
 }
+
+#[test]
+fn output_format_from_file_and_env() {
+    let f = write_file("[bronze]\nformat = \"parquet\"\n");
+    let (c, _) = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(c.bronze.format, OutputFormat::Parquet);
+    let (c, _) = Config::load(
+        Some(f.path()),
+        env(&[("TWEETLAKE_BRONZE__FORMAT", "delta")]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(c.bronze.format, OutputFormat::Delta);
+}
+
+#[test]
+fn a_bad_value_in_a_file_names_the_key_and_the_line() {
+    let f = write_file("[bronze]\nformat = \"csv\"\n");
+    let err = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`bronze.format`"), "{err}");
+    assert!(err.contains("line 2"), "{err}");
+    assert!(err.contains("expected `delta` or `parquet`"), "{err}");
+}

@@ -1,0 +1,175 @@
+//! `tweetlake-bench`: produces N realistic tweets to a topic, reads them back with a bare rdkafka
+//! consumer (the ceiling), then times `tweetlake ingest --until-caught-up` into a fresh local lake
+//! and prints tweets/s, MB/s, files, commits, peak RSS and the ratio to the ceiling.
+//! Run it through `scripts/bench.sh`, which builds release binaries and starts the broker.
+
+mod ceiling;
+mod ingest_run;
+mod produce;
+mod tweets;
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use clap::Parser;
+
+#[derive(Debug, Parser)]
+#[command(name = "tweetlake-bench", about)]
+struct Args {
+    /// Kafka bootstrap servers of a broker holding `--topic` (created beforehand).
+    #[arg(long)]
+    bootstrap_servers: String,
+    /// Topic to fill and read back.
+    #[arg(long, default_value = "bench")]
+    topic: String,
+    /// Number of tweets to produce.
+    #[arg(long, default_value_t = 200_000)]
+    messages: u64,
+    /// The `tweetlake` binary to measure.
+    #[arg(long)]
+    tweetlake: PathBuf,
+    /// Scratch folder for the lake (emptied first).
+    #[arg(long)]
+    work: PathBuf,
+    /// Skip producing: the topic already holds exactly `--messages` tweets.
+    #[arg(long)]
+    no_produce: bool,
+    /// Print one JSON object instead of a table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse();
+    let factory = tweets::TweetFactory::from_fixtures()?;
+    let produced = if args.no_produce {
+        None
+    } else {
+        eprintln!(
+            "producing {} tweets ({} real templates, fresh ids) to `{}`…",
+            args.messages,
+            factory.templates(),
+            args.topic
+        );
+        Some(produce::produce_all(
+            &args.bootstrap_servers,
+            &args.topic,
+            &factory,
+            args.messages,
+        )?)
+    };
+    eprintln!("bare consumer (ceiling)…");
+    let ceiling = ceiling::consume_all(&args.bootstrap_servers, &args.topic, args.messages)?;
+    eprintln!("tweetlake ingest --until-caught-up…");
+    let lake = args.work.join("lake");
+    if lake.exists() {
+        std::fs::remove_dir_all(&lake).with_context(|| format!("emptying {}", lake.display()))?;
+    }
+    let ingest = ingest_run::run(&args.tweetlake, &args.bootstrap_servers, &args.topic, &lake)?;
+    if ingest.rows + ingest.quarantined != args.messages {
+        anyhow::bail!(
+            "ingest stored {} rows + {} quarantined, expected {}",
+            ingest.rows,
+            ingest.quarantined,
+            args.messages
+        );
+    }
+    let report = Report {
+        messages: args.messages,
+        produced,
+        ceiling,
+        ingest,
+    };
+    if args.json {
+        println!("{}", report.json());
+    } else {
+        report.print();
+    }
+    Ok(())
+}
+
+struct Report {
+    messages: u64,
+    produced: Option<produce::ProduceRun>,
+    ceiling: ceiling::CeilingRun,
+    ingest: ingest_run::IngestRun,
+}
+
+const MB: f64 = 1024.0 * 1024.0;
+
+impl Report {
+    fn ceiling_rate(&self) -> f64 {
+        self.ceiling.messages as f64 / self.ceiling.elapsed.as_secs_f64()
+    }
+    fn ingest_rate(&self) -> f64 {
+        self.messages as f64 / self.ingest.elapsed.as_secs_f64()
+    }
+    fn mean_file_mb(&self) -> f64 {
+        self.ingest.file_bytes as f64 / MB / self.ingest.files.max(1) as f64
+    }
+
+    fn json(&self) -> serde_json::Value {
+        let i = &self.ingest;
+        serde_json::json!({
+            "messages": self.messages,
+            "payload_mb": self.ceiling.bytes as f64 / MB,
+            "produce_tweets_per_s": self.produced.as_ref().map(|p| p.messages as f64 / p.elapsed.as_secs_f64()),
+            "ceiling_tweets_per_s": self.ceiling_rate(),
+            "ceiling_mb_per_s": self.ceiling.bytes as f64 / MB / self.ceiling.elapsed.as_secs_f64(),
+            "ingest_seconds": i.elapsed.as_secs_f64(),
+            "ingest_tweets_per_s": self.ingest_rate(),
+            "ingest_mb_per_s": self.ceiling.bytes as f64 / MB / i.elapsed.as_secs_f64(),
+            "ratio_to_ceiling": self.ingest_rate() / self.ceiling_rate(),
+            "files": i.files,
+            "mean_file_mb": self.mean_file_mb(),
+            "lake_mb": i.file_bytes as f64 / MB,
+            "commits": i.commits,
+            "peak_rss_mb": i.peak_rss_kb as f64 / 1024.0,
+            "cpu_seconds": i.cpu_seconds,
+        })
+    }
+
+    fn print(&self) {
+        let i = &self.ingest;
+        let payload_mb = self.ceiling.bytes as f64 / MB;
+        println!("messages            {:>12}", self.messages);
+        println!(
+            "payload             {:>12.1} MB ({:.0} B/tweet)",
+            payload_mb,
+            self.ceiling.bytes as f64 / self.messages as f64
+        );
+        if let Some(p) = &self.produced {
+            println!(
+                "produce             {:>12.0} tweets/s",
+                p.messages as f64 / p.elapsed.as_secs_f64()
+            );
+        }
+        println!(
+            "ceiling (bare)      {:>12.0} tweets/s {:>8.1} MB/s",
+            self.ceiling_rate(),
+            payload_mb / self.ceiling.elapsed.as_secs_f64()
+        );
+        println!(
+            "tweetlake ingest    {:>12.0} tweets/s {:>8.1} MB/s  ({:.1} s wall, {:.1} s CPU)",
+            self.ingest_rate(),
+            payload_mb / i.elapsed.as_secs_f64(),
+            i.elapsed.as_secs_f64(),
+            i.cpu_seconds
+        );
+        println!(
+            "ratio to ceiling    {:>12.0} %",
+            100.0 * self.ingest_rate() / self.ceiling_rate()
+        );
+        println!(
+            "files               {:>12} (mean {:.1} MB, lake {:.1} MB)",
+            i.files,
+            self.mean_file_mb(),
+            i.file_bytes as f64 / MB
+        );
+        println!("commits             {:>12}", i.commits);
+        println!(
+            "peak RSS            {:>12.1} MB",
+            i.peak_rss_kb as f64 / 1024.0
+        );
+    }
+}

@@ -1,0 +1,97 @@
+//! Realistic benchmark tweets: the bundled real tweets (API v1.1 and v2, ~4 KB on average) with
+//! fresh, unique snowflake ids spliced in wherever the original id appears (id, id_str, URLs).
+
+use anyhow::{bail, Result};
+
+const V1: &str = include_str!("../../../tests/fixtures/v1_mixed_tweets.jsonl");
+const V2: &str = include_str!("../../../tests/fixtures/v2_stream_messages.jsonl");
+
+/// Twitter's snowflake epoch (2010-11-04T01:42:54.657Z) in milliseconds.
+const SNOWFLAKE_EPOCH_MS: u64 = 1_288_834_974_657;
+
+/// One real tweet split at every occurrence of its id.
+struct Template {
+    pieces: Vec<String>,
+}
+
+/// Makes the `i`-th benchmark tweet, the same for the same `i`.
+pub struct TweetFactory {
+    templates: Vec<Template>,
+    base_ms: u64,
+}
+
+impl TweetFactory {
+    pub fn from_fixtures() -> Result<Self> {
+        let mut templates = Vec::new();
+        for line in V1.lines().chain(V2.lines()) {
+            let Ok(v) = serde_json::from_str::<serde_json::Value>(line) else {
+                continue;
+            };
+            let id = v["id_str"]
+                .as_str()
+                .or_else(|| v["data"]["id"].as_str())
+                .filter(|id| id.len() >= 6);
+            if let Some(id) = id {
+                templates.push(Template {
+                    pieces: line.split(id).map(str::to_string).collect(),
+                });
+            }
+        }
+        if templates.is_empty() {
+            bail!("no tweet with an id in the bundled fixtures");
+        }
+        // 2026-01-01T00:00:00Z: ids from a fixed moment, so runs are comparable.
+        Ok(Self {
+            templates,
+            base_ms: 1_767_225_600_000,
+        })
+    }
+
+    /// The `i`-th tweet: template `i mod n` with a unique snowflake id; returns (id, JSON bytes).
+    pub fn tweet(&self, i: u64) -> (u64, Vec<u8>) {
+        let t = &self.templates[(i % self.templates.len() as u64) as usize];
+        // One tweet per millisecond per sequence slot: (ms << 22) | (worker 1 << 12) | (i mod 4096).
+        let ms = self.base_ms + i / 4096 - SNOWFLAKE_EPOCH_MS;
+        let id = (ms << 22) | (1 << 12) | (i % 4096);
+        let id_text = id.to_string();
+        let mut out = Vec::with_capacity(t.pieces.iter().map(String::len).sum::<usize>() + 64);
+        for (k, piece) in t.pieces.iter().enumerate() {
+            if k > 0 {
+                out.extend_from_slice(id_text.as_bytes());
+            }
+            out.extend_from_slice(piece.as_bytes());
+        }
+        (id, out)
+    }
+
+    pub fn templates(&self) -> usize {
+        self.templates.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_fresh_unique_and_spliced_everywhere() {
+        let f = TweetFactory::from_fixtures().unwrap();
+        assert!(f.templates() >= 300, "{} templates", f.templates());
+        let mut ids = std::collections::HashSet::new();
+        let mut bytes = 0;
+        for i in 0..10_000 {
+            let (id, json) = f.tweet(i);
+            assert!(ids.insert(id));
+            let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
+            let got = v["id_str"].as_str().or_else(|| v["data"]["id"].as_str());
+            assert_eq!(got, Some(id.to_string().as_str()));
+            if let Some(n) = v["id"].as_u64() {
+                assert_eq!(n, id);
+            }
+            bytes += json.len();
+        }
+        let mean = bytes / 10_000;
+        assert!((3_000..6_000).contains(&mean), "mean size {mean}");
+        assert_eq!(f.tweet(7), f.tweet(7));
+    }
+}

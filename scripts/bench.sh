@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Ingest benchmark: builds release binaries, starts a local tansu broker, fills a topic with N
+# realistic tweets, then measures a bare rdkafka consumer (the ceiling) and
+# `tweetlake ingest --until-caught-up` on it. Figures and how to read them: docs/benchmarks.md.
+#   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+messages=${1:-200000}
+partitions=${2:-6}
+shift $(( $# < 2 ? $# : 2 ))
+export TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$TWEETLAKE_HOME/target}
+scripts/install-deps.sh >&2
+cargo build --release -p tweetlake-cli -p tweetlake-bench >&2
+work=$(mktemp -d "${TMPDIR:-/tmp}/tweetlake-bench.XXXXXX")
+trap 'scripts/services.sh stop "$work"; rm -rf "$work"' EXIT
+broker=$(scripts/services.sh broker "$work")
+scripts/services.sh topic "$work" bench "$partitions"
+echo "broker $broker, topic bench with $partitions partitions, $(nproc) cores" >&2
+"$CARGO_TARGET_DIR/release/tweetlake-bench" --bootstrap-servers "$broker" --topic bench \
+  --messages "$messages" --tweetlake "$CARGO_TARGET_DIR/release/tweetlake" --work "$work" "$@"
