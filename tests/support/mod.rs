@@ -55,6 +55,26 @@ impl Services {
         ]);
     }
 
+    /// Freezes the broker process (SIGSTOP): connections stay open, nothing answers. Unlike a restart,
+    /// tansu keeps its data.
+    pub fn pause_broker(&self) {
+        self.signal_broker("-STOP");
+    }
+
+    pub fn resume_broker(&self) {
+        self.signal_broker("-CONT");
+    }
+
+    fn signal_broker(&self, signal: &str) {
+        let pid = std::fs::read_to_string(self.dir.path().join("broker.pid")).expect("broker.pid");
+        let ok = Command::new("kill")
+            .args([signal, pid.trim()])
+            .status()
+            .expect("kill")
+            .success();
+        assert!(ok, "kill {signal} {pid}");
+    }
+
     /// Starts SeaweedFS (S3 on 127.0.0.1:8333) into the same folder.
     pub fn s3(&self) -> String {
         let out = services(&["s3", self.dir.path().to_str().unwrap()]);
@@ -153,6 +173,48 @@ pub fn produce(broker: &str, topic: &str, messages: &[Msg]) {
             }
         }
     });
+}
+
+/// Every message of `topic` as (key, value), read from the beginning of each partition until at
+/// least `expected` arrived and nothing more came for two seconds (or `timeout` passed).
+pub fn consume_all(
+    broker: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+) -> Vec<(Option<Vec<u8>>, Vec<u8>)> {
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use rdkafka::Message;
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", broker)
+        .set("group.id", "tests-consume-all")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let md = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    let mut tpl = rdkafka::TopicPartitionList::new();
+    for p in md.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), rdkafka::Offset::Beginning)
+            .unwrap();
+    }
+    consumer.assign(&tpl).unwrap();
+    let start = Instant::now();
+    let mut last = Instant::now();
+    let mut out = Vec::new();
+    while start.elapsed() < timeout
+        && (out.len() < expected || last.elapsed() < Duration::from_secs(2))
+    {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            out.push((
+                m.key().map(<[u8]>::to_vec),
+                m.payload().map(<[u8]>::to_vec).unwrap_or_default(),
+            ));
+            last = Instant::now();
+        }
+    }
+    out
 }
 
 /// Order-independent digest, the same as tests/readers/bronze_check.py computes.

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use tweetlake_core::deltalake::arrow::array::{
-    ArrayRef, BinaryBuilder, Date32Builder, Int32Builder, Int64Builder, ListArray, StringBuilder,
-    StructArray, TimestampMicrosecondBuilder,
+    Array, ArrayRef, BinaryBuilder, Date32Builder, Int32Builder, Int64Builder, ListArray,
+    StringBuilder, StructArray, TimestampMicrosecondBuilder,
 };
 use tweetlake_core::deltalake::arrow::buffer::OffsetBuffer;
 use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field};
@@ -221,7 +221,7 @@ impl ChunkBuilder {
         };
         let bronze = if self.rows > 0 {
             let (mut cols, ingested, date) = self.bronze_kafka.finish()?;
-            let mut all: Vec<ArrayRef> = vec![Arc::new(self.raw_value.finish())];
+            let mut all: Vec<ArrayRef> = vec![Arc::new(fitted(self.raw_value.finish()))];
             all.append(&mut cols);
             all.extend([
                 ingested,
@@ -237,7 +237,7 @@ impl ChunkBuilder {
         };
         let quarantine = if self.quarantine_rows > 0 {
             let (mut cols, ingested, date) = self.q_kafka.finish()?;
-            let mut all: Vec<ArrayRef> = vec![Arc::new(self.raw_bytes.finish())];
+            let mut all: Vec<ArrayRef> = vec![Arc::new(fitted(self.raw_bytes.finish()))];
             all.append(&mut cols);
             all.extend([
                 ingested,
@@ -261,4 +261,11 @@ impl ChunkBuilder {
         self.quarantine_rows = 0;
         Ok(Some(chunk))
     }
+}
+
+/// The payload column without the spare capacity its builder grew by doubling: chunks wait in the
+/// writer's buffer, which counts payload bytes, so unused capacity would be memory nobody counts.
+fn fitted<A: Array>(mut array: A) -> A {
+    array.shrink_to_fit();
+    array
 }

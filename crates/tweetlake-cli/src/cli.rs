@@ -79,17 +79,27 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
-    /// Send tweets to Kafka.
+    /// Send tweets to Kafka, spooling to disk while no broker can take them.
     Produce {
-        /// Replay this file: one message per line, bytes as they are.
+        /// Replay this JSONL file (gzip too): one message per line, bytes as they are; a v2 response
+        /// page becomes one message per tweet with its includes. Repeat for several files.
+        #[arg(long, required = true)]
+        file: Vec<PathBuf>,
+        /// Target topic (produce.topic).
         #[arg(long)]
-        file: PathBuf,
-        /// Target topic.
-        #[arg(long)]
-        topic: String,
+        topic: Option<String>,
         /// Also send blank lines (stream keep-alives) as empty messages.
         #[arg(long)]
         include_blank: bool,
+        /// At most this many messages per second.
+        #[arg(long, value_name = "N")]
+        rate: Option<f64>,
+        /// Start over at the end of the files, until stopped.
+        #[arg(long = "loop")]
+        repeat: bool,
+        /// Spool directory (produce.spool.dir).
+        #[arg(long)]
+        spool_dir: Option<PathBuf>,
     },
 }
 
@@ -130,6 +140,17 @@ impl GlobalArgs {
                 tables.push(toml::Value::Table(t));
             }
             o.set(&["bronze", "tables"], toml::Value::Array(tables), "--table");
+        }
+        if let Command::Produce {
+            spool_dir: Some(dir),
+            ..
+        } = command
+        {
+            o.set(
+                &["produce", "spool", "dir"],
+                s(&dir.display().to_string()),
+                "--spool-dir",
+            );
         }
         if let Command::Ingest {
             metrics_listen,

@@ -2,6 +2,8 @@
 //! then the layer crate that owns the work.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -33,7 +35,19 @@ pub fn run(cli: Cli) -> Result<()> {
                 file,
                 topic,
                 include_blank,
-            } => produce(&config, &file, &topic, include_blank).await,
+                rate,
+                repeat,
+                spool_dir: _,
+            } => {
+                let options = tweetlake_produce::ReplayOptions {
+                    files: file,
+                    topic,
+                    include_blank,
+                    rate,
+                    repeat,
+                };
+                produce(config.clone(), options).await
+            }
         }
     })
 }
@@ -140,19 +154,41 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
     Ok(())
 }
 
-async fn produce(config: &Config, file: &Path, topic: &str, include_blank: bool) -> Result<()> {
-    let options = tweetlake_produce::ReplayOptions {
-        include_blank,
-        partition: None,
+async fn produce(config: Config, options: tweetlake_produce::ReplayOptions) -> Result<()> {
+    if let Some(rate) = options.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
+        bail!("--rate {rate}: must be a positive number of messages per second");
+    }
+    for f in &options.files {
+        if !f.is_file() {
+            bail!("--file {}: no such file", f.display());
+        }
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let metrics = Arc::new(tweetlake_produce::SinkMetrics::default());
+    let worker = {
+        let stop = stop.clone();
+        tokio::task::spawn_blocking(move || {
+            tweetlake_produce::replay(&config, &options, &stop, metrics)
+        })
     };
-    let report = tweetlake_produce::replay_file(&config.kafka, file, topic, &options)
-        .await
-        .with_context(|| format!("replaying {} into `{topic}`", file.display()))?;
+    tokio::pin!(worker);
+    let report = tokio::select! {
+        r = &mut worker => r,
+        () = shutdown_signal() => {
+            stop.store(true, Ordering::Relaxed);
+            worker.await
+        }
+    }
+    .context("producer thread failed")?
+    .context("produce failed")?;
     println!(
-        "produced {} messages ({} bytes) from {} to {topic}",
-        report.messages,
-        report.bytes,
-        file.display()
+        "produced {} messages: {} delivered, {} spooled, {} replayed from the spool, {} possible duplicates, {} bytes left in the spool",
+        report.received,
+        report.delivered,
+        report.spooled,
+        report.replayed,
+        report.possible_duplicates,
+        report.spool_bytes
     );
     Ok(())
 }

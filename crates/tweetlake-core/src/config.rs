@@ -24,6 +24,7 @@ pub const ENV_PREFIX: &str = "TWEETLAKE_";
 pub struct Config {
     pub lake: LakeConfig,
     pub kafka: KafkaConfig,
+    pub produce: ProduceConfig,
     pub bronze: BronzeConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
@@ -132,7 +133,7 @@ impl Default for FlushConfig {
             max_latency: "5s".into(),
             target_file_size_mb: 128,
             max_rows_per_file: 1_000_000,
-            max_buffer_mb: 64,
+            max_buffer_mb: 48,
         }
     }
 }
@@ -285,6 +286,9 @@ impl Config {
         if self.kafka.group_id.trim().is_empty() {
             return Err(invalid("kafka.group_id", "must not be empty".into()));
         }
+        self.produce
+            .check()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         if !is_identifier(&self.bronze.app_id, true) {
             return Err(invalid(
                 "bronze.app_id",
@@ -508,6 +512,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         _ => None,
     }
 }
+
+mod produce;
+pub use produce::{Fsync, ProduceConfig, SpoolConfig};
 
 #[cfg(test)]
 mod tests;
