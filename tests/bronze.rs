@@ -89,14 +89,6 @@ fn fixtures_land_exactly_once_byte_for_byte() {
     coords.dedup();
     assert_eq!(coords.len(), msgs.len());
     // Raw bytes are exactly what was produced.
-    let is_bad = |v: &[u8]| match std::str::from_utf8(v) {
-        Ok(s) => {
-            s.trim().is_empty()
-                || v.len() > 200_000
-                || serde_json::from_str::<serde_json::Value>(s).is_err()
-        }
-        Err(_) => true,
-    };
     let good: Vec<&[u8]> = msgs
         .iter()
         .map(|m| m.0.as_slice())
@@ -150,6 +142,18 @@ fn fixtures_land_exactly_once_byte_for_byte() {
 /// Starts `rounds` continuous ingesters one after another and SIGKILLs each at a random moment
 /// 0.5 – 4 s after its start (xorshift with a fixed seed, so a failure can be replayed).
 /// Returns how many kills landed on a running process.
+/// Whether the ingester (run with `max_message_bytes` 200 000) must quarantine this payload.
+pub(crate) fn is_bad(v: &[u8]) -> bool {
+    match std::str::from_utf8(v) {
+        Ok(s) => {
+            s.trim().is_empty()
+                || v.len() > 200_000
+                || serde_json::from_str::<serde_json::Value>(s).is_err()
+        }
+        Err(_) => true,
+    }
+}
+
 pub(crate) fn kill_randomly(
     cwd: &std::path::Path,
     broker: &str,

@@ -1,7 +1,7 @@
 //! The plain-Parquet output end to end: real broker, kill -9 restarts, pyarrow and DuckDB readers.
 
 use crate::support::*;
-use crate::{fixture_messages, kill_randomly, synthetic};
+use crate::{fixture_messages, is_bad, kill_randomly, synthetic};
 
 #[test]
 fn plain_parquet_output_survives_kills_and_replays_without_duplicates() {
@@ -50,14 +50,6 @@ fn plain_parquet_output_survives_kills_and_replays_without_duplicates() {
         msgs.len() as u64,
         "every message in exactly one of the two"
     );
-    let is_bad = |v: &[u8]| match std::str::from_utf8(v) {
-        Ok(s) => {
-            s.trim().is_empty()
-                || v.len() > 200_000
-                || serde_json::from_str::<serde_json::Value>(s).is_err()
-        }
-        Err(_) => true,
-    };
     let values = |bad: bool| -> Vec<&[u8]> {
         msgs.iter()
             .map(|m| m.0.as_slice())

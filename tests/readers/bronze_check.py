@@ -34,6 +34,25 @@ def as_bytes(v):
     return v.encode("utf-8") if isinstance(v, str) else bytes(v)
 
 
+def summarize(tbl, raw_col):
+    """What both formats report: duplicate coordinates, the raw-bytes digest, kinds and schema."""
+    coords = list(zip(tbl.column("kafka_topic").to_pylist(), tbl.column("kafka_partition").to_pylist(),
+                      tbl.column("kafka_offset").to_pylist()))
+    raws = [as_bytes(v) for v in tbl.column(raw_col).to_pylist()]
+    out = {
+        "duplicates": sum(c - 1 for c in Counter(coords).values() if c > 1),
+        "coords": sorted([t, p, o] for t, p, o in coords),
+        "digest": digest(raws)[0],
+        "bytes": sum(len(r) for r in raws),
+        "schema": {f.name: str(f.type) for f in tbl.schema},
+    }
+    if raw_col == "raw_bytes":
+        out["error_kinds"] = dict(Counter(tbl.column("error_kind").to_pylist()))
+    else:
+        out["event_kinds"] = dict(Counter(tbl.column("event_kind").to_pylist()))
+    return out
+
+
 def read(uri, storage, raw_col):
     try:
         dt = DeltaTable(uri, storage_options=storage)
@@ -49,13 +68,7 @@ def read(uri, storage, raw_col):
         "files": len(files),
         "partition_columns": dt.metadata().partition_columns,
     }
-    coords = list(zip(tbl.column("kafka_topic").to_pylist(), tbl.column("kafka_partition").to_pylist(),
-                      tbl.column("kafka_offset").to_pylist()))
-    out["duplicates"] = sum(c - 1 for c in Counter(coords).values() if c > 1)
-    out["coords"] = sorted([t, p, o] for t, p, o in coords)
-    raws = [as_bytes(v) for v in tbl.column(raw_col).to_pylist()]
-    out["digest"], _ = digest(raws)
-    out["bytes"] = sum(len(r) for r in raws)
+    out.update(summarize(tbl, raw_col))
     # pyarrow dataset over the snapshot's files (partition column comes from the path, so skip it).
     fs_files = [f.replace("file://", "") for f in files]
     if fs_files and not uri.startswith("s3://"):
@@ -73,11 +86,6 @@ def read(uri, storage, raw_col):
         out["readers"] = ["deltalake", "pyarrow", "duckdb"]
     else:
         out["readers"] = ["deltalake"]
-    if raw_col == "raw_bytes":
-        out["error_kinds"] = dict(Counter(tbl.column("error_kind").to_pylist()))
-    else:
-        out["event_kinds"] = dict(Counter(tbl.column("event_kind").to_pylist()))
-    out["schema"] = {f.name: str(f.type) for f in tbl.schema}
     return out
 
 
@@ -93,13 +101,7 @@ def read_hive(uri, raw_col):
     names = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
     out = {"version": None, "rows": tbl.num_rows, "files": len(names), "file_names": names,
            "partition_columns": [f.name for f in dataset.partitioning.schema] if dataset.partitioning else []}
-    coords = list(zip(tbl.column("kafka_topic").to_pylist(), tbl.column("kafka_partition").to_pylist(),
-                      tbl.column("kafka_offset").to_pylist()))
-    out["duplicates"] = sum(c - 1 for c in Counter(coords).values() if c > 1)
-    out["coords"] = sorted([t, p, o] for t, p, o in coords)
-    raws = [as_bytes(v) for v in tbl.column(raw_col).to_pylist()]
-    out["digest"], _ = digest(raws)
-    out["bytes"] = sum(len(r) for r in raws)
+    out.update(summarize(tbl, raw_col))
     size = "strlen(raw_value)" if raw_col == "raw_value" else "octet_length(raw_bytes)"
     duck = duckdb.connect().execute(
         f"SELECT count(*), count(DISTINCT (kafka_topic, kafka_partition, kafka_offset)), sum({size}), "
@@ -108,11 +110,6 @@ def read_hive(uri, raw_col):
     if (duck[0], duck[1], duck[2] or 0) != (out["rows"], out["rows"] - out["duplicates"], out["bytes"]):
         sys.exit(f"duckdb disagrees on {uri}: {duck}")
     out["readers"] = ["pyarrow", "duckdb"]
-    if raw_col == "raw_bytes":
-        out["error_kinds"] = dict(Counter(tbl.column("error_kind").to_pylist()))
-    else:
-        out["event_kinds"] = dict(Counter(tbl.column("event_kind").to_pylist()))
-    out["schema"] = {f.name: str(f.type) for f in tbl.schema}
     return out
 
 
