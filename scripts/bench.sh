@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Ingest benchmark: builds release binaries, starts a local tansu broker, fills a topic with N
-# realistic tweets, then measures a bare rdkafka consumer (the ceiling) and
-# `tweetlake ingest --until-caught-up` on it. Figures and how to read them: docs/benchmarks.md.
+# Benchmarks: builds release binaries, starts a local tansu broker and runs tweetlake-bench.
+#   ingest (default): fills a topic with N realistic tweets, then measures a bare rdkafka consumer
+#     (the ceiling) and `tweetlake ingest --until-caught-up` on it.
+#   --mode produce: a bare producer (the ceiling) and `tweetlake produce --file` with the same
+#     tweets, then the disk spool's write and replay rates across a broker outage.
+# Figures and how to read them: docs/benchmarks.md.
 #   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +18,7 @@ cargo build --release -p tweetlake-cli -p tweetlake-bench >&2
 work=$(mktemp -d "${TMPDIR:-/tmp}/tweetlake-bench.XXXXXX")
 trap 'scripts/services.sh stop "$work"; rm -rf "$work"' EXIT
 broker=$(scripts/services.sh broker "$work")
-scripts/services.sh topic "$work" bench "$partitions"
+for t in bench bench.produce bench.spool; do scripts/services.sh topic "$work" "$t" "$partitions"; done
 echo "broker $broker, topic bench with $partitions partitions, $(nproc) cores" >&2
 "$CARGO_TARGET_DIR/release/tweetlake-bench" --bootstrap-servers "$broker" --topic bench \
   --messages "$messages" --tweetlake "$CARGO_TARGET_DIR/release/tweetlake" --work "$work" "$@"

@@ -3,6 +3,9 @@
 
 mod support;
 
+#[path = "produce/sources.rs"]
+mod sources;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::process::Command;

@@ -81,7 +81,7 @@ pub fn run(bin: &Path, bootstrap: &str, topic: &str, lake: &Path) -> Result<Inge
 }
 
 /// Reaps `pid` and returns its exit status and resource usage (peak RSS in KiB on Linux).
-fn wait4(pid: u32) -> Result<(i32, libc::rusage)> {
+pub fn wait4(pid: u32) -> Result<(i32, libc::rusage)> {
     let mut status = 0;
     // SAFETY: rusage is plain old data that wait4 fills in; zeroed is a valid value for it.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };

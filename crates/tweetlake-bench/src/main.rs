@@ -6,6 +6,7 @@
 mod ceiling;
 mod ingest_run;
 mod produce;
+mod produce_run;
 mod tweets;
 
 use std::path::PathBuf;
@@ -37,11 +38,18 @@ struct Args {
     /// Print one JSON object instead of a table.
     #[arg(long)]
     json: bool,
+    /// `ingest` (Kafka → bronze) or `produce` (file → Kafka, and the disk spool; needs topics
+    /// `<topic>.produce` and `<topic>.spool` and the broker's pid in `<work>/broker.pid`).
+    #[arg(long, default_value = "ingest", value_parser = ["ingest", "produce"])]
+    mode: String,
 }
 
 fn main() -> Result<()> {
     let args = Args::parse();
     let factory = tweets::TweetFactory::from_fixtures()?;
+    if args.mode == "produce" {
+        return produce_bench(&args, &factory);
+    }
     let produced = if args.no_produce {
         None
     } else {
@@ -85,6 +93,87 @@ fn main() -> Result<()> {
     } else {
         report.print();
     }
+    Ok(())
+}
+
+/// The produce benchmark: bare producer (ceiling), `tweetlake produce --file`, the spool.
+fn produce_bench(args: &Args, factory: &tweets::TweetFactory) -> Result<()> {
+    use std::io::Write;
+    let file = args.work.join("tweets.jsonl");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&file)?);
+    let mut bytes = 0u64;
+    for i in 0..args.messages {
+        let (_, json) = factory.tweet(i);
+        bytes += json.len() as u64;
+        out.write_all(&json)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    drop(out);
+    let pid: i32 = std::fs::read_to_string(args.work.join("broker.pid"))
+        .context("reading <work>/broker.pid")?
+        .trim()
+        .parse()
+        .context("broker.pid")?;
+    eprintln!("bare producer (ceiling)…");
+    let bare = produce::produce_all(&args.bootstrap_servers, &args.topic, factory, args.messages)?;
+    eprintln!("tweetlake produce --file…");
+    let topic = |suffix: &str| format!("{}.{suffix}", args.topic);
+    let (bin, broker) = (&args.tweetlake, &args.bootstrap_servers);
+    let replay = produce_run::replay(bin, broker, &topic("produce"), &file, &args.work)?;
+    eprintln!("spool: broker stopped, then back…");
+    let spool = produce_run::spool(
+        bin,
+        broker,
+        &topic("spool"),
+        &file,
+        &args.work,
+        pid,
+        args.messages,
+    )?;
+    std::fs::remove_file(&file)?;
+    let n = args.messages as f64;
+    let mb = bytes as f64 / MB;
+    let rate = |d: std::time::Duration| (n / d.as_secs_f64(), mb / d.as_secs_f64());
+    let rows = [
+        ("bare producer (ceiling)", rate(bare.elapsed)),
+        ("tweetlake produce", rate(replay.elapsed)),
+        ("spool write (broker down)", rate(spool.write)),
+        ("spool replay (broker back)", rate(spool.replay)),
+    ];
+    if args.json {
+        let mut j = serde_json::json!({
+            "messages": args.messages, "payload_mb": mb,
+            "ratio_to_ceiling": rows[1].1 .0 / rows[0].1 .0,
+            "produce_cpu_seconds": replay.cpu_seconds,
+            "produce_peak_rss_mb": replay.peak_rss_kb as f64 / 1024.0,
+            "spooled_messages": spool.messages,
+        });
+        for (name, (tps, mbps)) in rows {
+            let key = name.split(' ').take(2).collect::<Vec<_>>().join("_");
+            j[format!("{key}_tweets_per_s")] = serde_json::json!(tps);
+            j[format!("{key}_mb_per_s")] = serde_json::json!(mbps);
+        }
+        println!("{j}");
+        return Ok(());
+    }
+    println!(
+        "messages                    {:>10}  ({mb:.1} MB, {:.0} B/tweet)",
+        args.messages,
+        bytes as f64 / n
+    );
+    for (name, (tps, mbps)) in rows {
+        println!("{name:<27} {tps:>10.0} tweets/s {mbps:>8.1} MB/s");
+    }
+    println!(
+        "ratio to ceiling            {:>10.0} %",
+        100.0 * rows[1].1 .0 / rows[0].1 .0
+    );
+    println!(
+        "tweetlake produce           {:>10.1} s CPU, peak RSS {:.1} MB",
+        replay.cpu_seconds,
+        replay.peak_rss_kb as f64 / 1024.0
+    );
     Ok(())
 }
 

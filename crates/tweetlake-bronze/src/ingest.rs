@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::{BronzeTableConfig, Config};
-use tweetlake_core::Lake;
+use tweetlake_core::{metrics_http, Lake};
 
 use crate::buffer::WriterSettings;
 use crate::consumer::{ConsumerCommand, ConsumerEvent, ConsumerLoop, ConsumerSettings};
@@ -68,18 +68,16 @@ pub async fn ingest(
     let server = match &config.metrics.listen {
         Some(addr) => {
             let listener =
-                crate::metrics::bind(addr.parse().map_err(|e| BronzeError::Metrics {
-                    addr: addr.clone(),
-                    source: std::io::Error::new(std::io::ErrorKind::InvalidInput, e),
-                })?)
-                .await
-                .map_err(|source| BronzeError::Metrics {
-                    addr: addr.clone(),
-                    source,
-                })?;
-            Some(tokio::spawn(crate::metrics::serve(
+                metrics_http::bind(addr)
+                    .await
+                    .map_err(|source| BronzeError::Metrics {
+                        addr: addr.clone(),
+                        source,
+                    })?;
+            let render = metrics.clone();
+            Some(tokio::spawn(metrics_http::serve(
                 listener,
-                metrics.clone(),
+                Arc::new(move || render.render()),
             )))
         }
         None => None,

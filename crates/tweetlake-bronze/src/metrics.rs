@@ -1,13 +1,9 @@
-//! Counters and gauges of the ingester, and a tiny Prometheus text endpoint serving them at `/metrics`.
+//! Counters and gauges of the ingester, rendered in the Prometheus text format for the endpoint in
+//! `tweetlake_core::metrics_http`.
 
 use std::fmt::Write as _;
-use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpListener;
-use tracing::{debug, info};
 
 use crate::chunk::TopicPartition;
 
@@ -149,39 +145,4 @@ impl Metrics {
         }
         out
     }
-}
-
-/// Serves `GET /metrics` on `listener` until the task is dropped.
-pub async fn serve(listener: TcpListener, metrics: Arc<Metrics>) {
-    if let Ok(addr) = listener.local_addr() {
-        info!(%addr, "metrics endpoint listening");
-    }
-    loop {
-        let Ok((mut socket, peer)) = listener.accept().await else {
-            continue;
-        };
-        let metrics = metrics.clone();
-        tokio::spawn(async move {
-            let mut buf = [0u8; 2048];
-            let n = socket.read(&mut buf).await.unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let (status, body) = if request.starts_with("GET /metrics") {
-                ("200 OK", metrics.render())
-            } else {
-                ("404 Not Found", "not found; try /metrics\n".to_string())
-            };
-            let response = format!(
-                "HTTP/1.1 {status}\r\ncontent-type: text/plain; version=0.0.4\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                body.len()
-            );
-            if let Err(e) = socket.write_all(response.as_bytes()).await {
-                debug!(%peer, error = %e, "metrics response failed");
-            }
-        });
-    }
-}
-
-/// Binds the metrics address, so a taken port fails the command at start.
-pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    TcpListener::bind(addr).await
 }

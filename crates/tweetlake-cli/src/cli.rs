@@ -79,27 +79,115 @@ pub enum Command {
         #[arg(long)]
         offline: bool,
     },
-    /// Send tweets to Kafka, spooling to disk while no broker can take them.
-    Produce {
-        /// Replay this JSONL file (gzip too): one message per line, bytes as they are; a v2 response
-        /// page becomes one message per tweet with its includes. Repeat for several files.
-        #[arg(long, required = true)]
-        file: Vec<PathBuf>,
-        /// Target topic (produce.topic).
+    /// Send tweets to Kafka from files, the X API stream or the generator, spooling to disk while
+    /// no broker can take them.
+    Produce(Box<ProduceArgs>),
+    /// Manage the X API filtered-stream rules (token from TWEETLAKE_PRODUCE__X_API__BEARER_TOKEN).
+    Rules {
+        #[command(subcommand)]
+        action: RulesAction,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct ProduceArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Target topic when no route matches (produce.topic).
+    #[arg(long)]
+    pub topic: Option<String>,
+    /// At most this many messages per second.
+    #[arg(long, value_name = "N")]
+    pub rate: Option<f64>,
+    /// Send at the pace of the tweets' created_at, this many times faster (1 = original pace).
+    #[arg(long, value_name = "FACTOR")]
+    pub speedup: Option<f64>,
+    /// Spool directory (produce.spool.dir).
+    #[arg(long)]
+    pub spool_dir: Option<PathBuf>,
+    /// Serve Prometheus metrics on this address, e.g. 127.0.0.1:9465 (metrics.listen).
+    #[arg(long)]
+    pub metrics_listen: Option<String>,
+    /// Also send blank lines (stream keep-alives) as empty messages (--file).
+    #[arg(long, requires = "file")]
+    pub include_blank: bool,
+    /// Start over at the end of the files, until stopped (--file).
+    #[arg(long = "loop", requires = "file")]
+    pub repeat: bool,
+    #[command(flatten)]
+    pub synthetic: SyntheticArgs,
+}
+
+/// Exactly one source.
+#[derive(Debug, Args)]
+#[group(required = true, multiple = false)]
+pub struct SourceArgs {
+    /// Replay this JSONL file (gzip too): one message per line, bytes as they are; a v2 response
+    /// page becomes one message per tweet with its includes. Repeat for several files.
+    #[arg(long)]
+    pub file: Vec<PathBuf>,
+    /// Follow the X API v2 filtered stream (produce.x_api; rules via `tweetlake rules`).
+    #[arg(long)]
+    pub x_stream: bool,
+    /// Generate this many realistic tweets from the bundled real ones.
+    #[arg(long, value_name = "N")]
+    pub synthetic: Option<u64>,
+}
+
+#[derive(Debug, Args)]
+pub struct SyntheticArgs {
+    /// Seed: the same seed gives the same bytes.
+    #[arg(long, default_value_t = 1, requires = "synthetic")]
+    pub seed: u64,
+    /// Size of the Zipf-like author pool.
+    #[arg(long, default_value_t = 10_000, requires = "synthetic")]
+    pub users: usize,
+    /// Share of tweets with a real place attached.
+    #[arg(long, default_value_t = 0.3, requires = "synthetic")]
+    pub geo_share: f64,
+    /// Share of retweets (of earlier generated tweets); replies 10 %, quotes 5 %.
+    #[arg(long, default_value_t = 0.6, requires = "synthetic")]
+    pub retweet_share: f64,
+    /// Tweets per second of created_at time.
+    #[arg(long, default_value_t = 50.0, requires = "synthetic")]
+    pub per_second: f64,
+    /// created_at of the first tweet (RFC 3339).
+    #[arg(long, default_value = "2026-01-01T00:00:00Z", requires = "synthetic")]
+    pub start: String,
+    /// Noise shares, e.g. deletes=0.01,limits=0.001,duplicates=0.01,late=0.01,malformed=0.001.
+    #[arg(long, default_value = "", requires = "synthetic")]
+    pub noise: String,
+    /// Write the per-city, per-5-minute counts of what was generated to this CSV file.
+    #[arg(long, requires = "synthetic")]
+    pub truth: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RulesAction {
+    /// Show the rules the stream matches now.
+    List {
+        /// Print the rules as JSON lines.
         #[arg(long)]
-        topic: Option<String>,
-        /// Also send blank lines (stream keep-alives) as empty messages.
+        json: bool,
+    },
+    /// Add rules, e.g. `tweetlake rules add '(AI OR "machine learning") lang:en' --tag ai`.
+    Add {
+        #[arg(required = true)]
+        values: Vec<String>,
+        /// Tag of the rules (routes match it: produce.routes.rule_tags).
         #[arg(long)]
-        include_blank: bool,
-        /// At most this many messages per second.
-        #[arg(long, value_name = "N")]
-        rate: Option<f64>,
-        /// Start over at the end of the files, until stopped.
-        #[arg(long = "loop")]
-        repeat: bool,
-        /// Spool directory (produce.spool.dir).
+        tag: Option<String>,
+        /// Only validate the rules.
         #[arg(long)]
-        spool_dir: Option<PathBuf>,
+        dry_run: bool,
+    },
+    /// Delete rules by id.
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+        /// Only validate the request.
+        #[arg(long)]
+        dry_run: bool,
     },
 }
 
@@ -141,16 +229,17 @@ impl GlobalArgs {
             }
             o.set(&["bronze", "tables"], toml::Value::Array(tables), "--table");
         }
-        if let Command::Produce {
-            spool_dir: Some(dir),
-            ..
-        } = command
-        {
-            o.set(
-                &["produce", "spool", "dir"],
-                s(&dir.display().to_string()),
-                "--spool-dir",
-            );
+        if let Command::Produce(p) = command {
+            if let Some(dir) = &p.spool_dir {
+                o.set(
+                    &["produce", "spool", "dir"],
+                    s(&dir.display().to_string()),
+                    "--spool-dir",
+                );
+            }
+            if let Some(v) = &p.metrics_listen {
+                o.set(&["metrics", "listen"], s(v), "--metrics-listen");
+            }
         }
         if let Command::Ingest {
             metrics_listen,

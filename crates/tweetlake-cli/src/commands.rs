@@ -2,8 +2,6 @@
 //! then the layer crate that owns the work.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -11,6 +9,8 @@ use tweetlake_core::config::{self, Config};
 use tweetlake_core::Lake;
 
 use crate::cli::{Cli, Command};
+
+mod produce;
 
 pub fn run(cli: Cli) -> Result<()> {
     if let Command::Init { path, force } = &cli.command {
@@ -31,23 +31,8 @@ pub fn run(cli: Cli) -> Result<()> {
                 until_caught_up, ..
             } => ingest(&config, &lake, until_caught_up).await,
             Command::Status { json, offline } => status(&config, &lake, json, offline).await,
-            Command::Produce {
-                file,
-                topic,
-                include_blank,
-                rate,
-                repeat,
-                spool_dir: _,
-            } => {
-                let options = tweetlake_produce::ReplayOptions {
-                    files: file,
-                    topic,
-                    include_blank,
-                    rate,
-                    repeat,
-                };
-                produce(config.clone(), options).await
-            }
+            Command::Produce(args) => produce::produce(config.clone(), *args).await,
+            Command::Rules { action } => produce::rules(&config, action).await,
         }
     })
 }
@@ -154,47 +139,8 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
     Ok(())
 }
 
-async fn produce(config: Config, options: tweetlake_produce::ReplayOptions) -> Result<()> {
-    if let Some(rate) = options.rate.filter(|r| !(r.is_finite() && *r > 0.0)) {
-        bail!("--rate {rate}: must be a positive number of messages per second");
-    }
-    for f in &options.files {
-        if !f.is_file() {
-            bail!("--file {}: no such file", f.display());
-        }
-    }
-    let stop = Arc::new(AtomicBool::new(false));
-    let metrics = Arc::new(tweetlake_produce::SinkMetrics::default());
-    let worker = {
-        let stop = stop.clone();
-        tokio::task::spawn_blocking(move || {
-            tweetlake_produce::replay(&config, &options, &stop, metrics)
-        })
-    };
-    tokio::pin!(worker);
-    let report = tokio::select! {
-        r = &mut worker => r,
-        () = shutdown_signal() => {
-            stop.store(true, Ordering::Relaxed);
-            worker.await
-        }
-    }
-    .context("producer thread failed")?
-    .context("produce failed")?;
-    println!(
-        "produced {} messages: {} delivered, {} spooled, {} replayed from the spool, {} possible duplicates, {} bytes left in the spool",
-        report.received,
-        report.delivered,
-        report.spooled,
-        report.replayed,
-        report.possible_duplicates,
-        report.spool_bytes
-    );
-    Ok(())
-}
-
 /// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -514,7 +514,9 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 }
 
 mod produce;
-pub use produce::{Fsync, ProduceConfig, SpoolConfig};
+pub use produce::{
+    FilterConfig, Fsync, ProduceConfig, RouteConfig, Secret, SpoolConfig, XApiConfig, KEYWORD_SETS,
+};
 
 #[cfg(test)]
 mod tests;

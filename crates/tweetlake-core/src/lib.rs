@@ -6,6 +6,7 @@ pub mod config;
 pub mod delta;
 pub mod error;
 pub mod lake;
+pub mod metrics_http;
 
 pub use config::{Config, ConfigSource, Overrides};
 pub use error::{ConfigError, CoreError};

@@ -4,12 +4,17 @@
 //! to. Blank lines (stream keep-alives) are skipped unless asked for.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 
 use crate::sink::Outgoing;
+use crate::source::{Next, Source};
+use crate::ProduceError;
 
 #[derive(Debug, thiserror::Error)]
 #[error("cannot read {path}: {source}")]
@@ -21,6 +26,8 @@ pub struct SourceError {
 /// The lines of one file, as messages for `topic`.
 pub struct FileSource {
     path: PathBuf,
+    /// Bytes of the file read so far (compressed bytes for gzip), for progress.
+    position: Arc<AtomicU64>,
     lines: Box<dyn BufRead + Send>,
     topic: String,
     include_blank: bool,
@@ -34,7 +41,12 @@ impl FileSource {
             path: path.to_path_buf(),
             source,
         };
-        let mut file = BufReader::new(File::open(path).map_err(err)?);
+        let position = Arc::new(AtomicU64::new(0));
+        let counted = CountingReader {
+            inner: File::open(path).map_err(err)?,
+            position: position.clone(),
+        };
+        let mut file = BufReader::new(counted);
         let gzip = file.fill_buf().map_err(err)?.starts_with(&[0x1f, 0x8b]);
         let lines: Box<dyn BufRead + Send> = if gzip {
             Box::new(BufReader::new(flate2::bufread::MultiGzDecoder::new(file)))
@@ -43,6 +55,7 @@ impl FileSource {
         };
         Ok(Self {
             path: path.to_path_buf(),
+            position,
             lines,
             topic: topic.to_string(),
             include_blank,
@@ -74,6 +87,98 @@ impl FileSource {
             }
             self.pending = split_message(line, &self.topic).into_iter();
         }
+    }
+}
+
+/// Counts the bytes read through it.
+struct CountingReader {
+    inner: File,
+    position: Arc<AtomicU64>,
+}
+
+impl Read for CountingReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.position.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+/// Several files one after the other, from the start again with `repeat`.
+pub struct FilesSource {
+    paths: Vec<PathBuf>,
+    topic: String,
+    include_blank: bool,
+    repeat: bool,
+    next_path: usize,
+    current: Option<FileSource>,
+    /// Sizes of the files before the current one, in this pass.
+    done_bytes: u64,
+    total_bytes: u64,
+}
+
+impl FilesSource {
+    /// Checks every file opens before anything is sent.
+    pub fn new(
+        paths: &[PathBuf],
+        topic: &str,
+        include_blank: bool,
+        repeat: bool,
+    ) -> Result<Self, SourceError> {
+        let mut total_bytes = 0;
+        for path in paths {
+            let meta = std::fs::metadata(path).map_err(|source| SourceError {
+                path: path.clone(),
+                source,
+            })?;
+            total_bytes += meta.len();
+        }
+        Ok(Self {
+            paths: paths.to_vec(),
+            topic: topic.to_string(),
+            include_blank,
+            repeat,
+            next_path: 0,
+            current: None,
+            done_bytes: 0,
+            total_bytes,
+        })
+    }
+}
+
+impl Source for FilesSource {
+    fn next(&mut self, _wait: Duration) -> Result<Next, ProduceError> {
+        loop {
+            if let Some(file) = self.current.as_mut() {
+                if let Some(m) = file.next_message()? {
+                    return Ok(Next::Message(m));
+                }
+                self.done_bytes += file.position.load(Ordering::Relaxed);
+                self.current = None;
+            }
+            if self.next_path == self.paths.len() {
+                if !self.repeat || self.paths.is_empty() {
+                    return Ok(Next::End);
+                }
+                self.next_path = 0;
+                self.done_bytes = 0;
+            }
+            let path = &self.paths[self.next_path];
+            self.next_path += 1;
+            tracing::info!(file = %path.display(), "replaying");
+            self.current = Some(FileSource::open(path, &self.topic, self.include_blank)?);
+        }
+    }
+
+    fn progress(&self) -> Option<(u64, u64)> {
+        if self.repeat {
+            return None;
+        }
+        let current = self
+            .current
+            .as_ref()
+            .map_or(0, |f| f.position.load(Ordering::Relaxed));
+        Some((self.done_bytes + current, self.total_bytes))
     }
 }
 

@@ -1,17 +1,26 @@
-//! The start of the pipeline: getting tweets into Kafka without losing any. A source (file replay
-//! today; the X API stream and the synthetic generator next) feeds the [`sink::KafkaSink`], which
+//! The start of the pipeline: getting tweets into Kafka without losing any. A [`Source`] (file
+//! replay, the X API filtered stream, the synthetic generator) feeds the [`sink::KafkaSink`], which
 //! spools to disk while no broker can take messages. Depends only on `tweetlake-core`.
 
 pub mod file_source;
+pub mod metrics;
+pub mod pace;
 pub mod run;
+pub mod select;
 pub mod sink;
+pub mod source;
 pub mod spool;
+pub mod synthetic;
+pub mod xapi;
 
 use rdkafka::config::ClientConfig;
 use tweetlake_core::config::{KafkaConfig, ProduceConfig};
 
-pub use run::{replay, ProduceReport, ReplayOptions};
+pub use file_source::FilesSource;
+pub use metrics::ProduceMetrics;
+pub use run::{run, ProduceReport, RunOptions};
 pub use sink::SinkMetrics;
+pub use source::{Next, Source};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProduceError {
@@ -19,6 +28,10 @@ pub enum ProduceError {
     Source(#[from] file_source::SourceError),
     #[error(transparent)]
     Sink(#[from] sink::SinkError),
+    #[error(transparent)]
+    XApi(#[from] xapi::XApiError),
+    #[error(transparent)]
+    Synthetic(#[from] synthetic::SyntheticError),
 }
 
 /// Producer settings: idempotent and acks=all so a retry neither loses nor duplicates; the

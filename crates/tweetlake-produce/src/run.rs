@@ -1,8 +1,7 @@
-//! Drives a source into Kafka through the [`KafkaSink`]: rate control, looping, a progress line on
-//! a terminal, and a clean stop that leaves nothing behind but the spool.
+//! Drives a [`Source`] into Kafka through the [`KafkaSink`]: filters and routes, pacing, a progress
+//! line on a terminal, and a clean stop that leaves nothing behind but the spool.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,29 +9,29 @@ use std::time::{Duration, Instant};
 use tracing::{info, info_span};
 use tweetlake_core::config::{Config, Fsync};
 
-use crate::file_source::FileSource;
+use crate::pace::Pacer;
+use crate::select::{Selector, Verdict};
 use crate::sink::{KafkaSink, SinkMetrics, SinkSettings};
+use crate::source::{Next, Source};
 use crate::spool::{FsyncPolicy, SpoolSettings};
 use crate::{producer_config, ProduceError};
 
-/// How a replay runs.
+/// How a run paces its source.
 #[derive(Debug, Clone, Default)]
-pub struct ReplayOptions {
-    pub files: Vec<PathBuf>,
-    /// Defaults to `produce.topic`.
-    pub topic: Option<String>,
-    /// Also send blank lines (stream keep-alives) as empty messages.
-    pub include_blank: bool,
+pub struct RunOptions {
+    /// The topic when no route matches (`--topic`, else `produce.topic`).
+    pub topic: String,
     /// Messages per second; unlimited when `None`.
     pub rate: Option<f64>,
-    /// Start over at the end, until stopped.
-    pub repeat: bool,
+    /// Replay at the pace of `created_at`, this many times faster.
+    pub speedup: Option<f64>,
 }
 
 /// What a run did (the sink's counters at the end).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProduceReport {
     pub received: u64,
+    pub filtered: u64,
     pub delivered: u64,
     pub spooled: u64,
     pub replayed: u64,
@@ -63,63 +62,71 @@ pub fn sink_settings(config: &Config) -> SinkSettings {
     }
 }
 
-/// Replays files into Kafka until they end (or forever with `repeat`) or `stop` is set, then waits
-/// until everything is delivered — or, on `stop`, leaves what is undelivered in the spool.
-pub fn replay(
+/// Sends `source` into Kafka through the filters and routes until it ends or `stop` is set, then
+/// waits until everything is delivered — or, on `stop`, leaves what is undelivered in the spool.
+pub fn run(
     config: &Config,
-    options: &ReplayOptions,
+    source: &mut dyn Source,
+    options: &RunOptions,
     stop: &AtomicBool,
     metrics: Arc<SinkMetrics>,
 ) -> Result<ProduceReport, ProduceError> {
-    let topic = options.topic.as_deref().unwrap_or(&config.produce.topic);
     let mut sink = KafkaSink::new(
         &producer_config(&config.kafka, &config.produce),
         sink_settings(config),
         metrics.clone(),
     )?;
+    let selector = Selector::new(&config.produce, &options.topic);
+    let mut pacer = Pacer::new(options.rate, options.speedup);
     let mut progress = Progress::new(std::io::stderr().is_terminal());
-    let started = Instant::now();
     let mut sent = 0u64;
-    'files: loop {
-        for path in &options.files {
-            let span = info_span!("replay", file = %path.display());
-            let _enter = span.enter();
-            let mut source = FileSource::open(path, topic, options.include_blank)?;
-            while let Some(msg) = source.next_message()? {
-                if let Some(rate) = options.rate {
-                    let due = started + Duration::from_secs_f64(sent as f64 / rate);
-                    while Instant::now() < due && !stop.load(Ordering::Relaxed) {
-                        sink.tick(due.saturating_duration_since(Instant::now()))?;
-                    }
-                }
-                while !sink.ready() && !stop.load(Ordering::Relaxed) {
-                    sink.tick(Duration::from_millis(10))?;
-                }
-                if stop.load(Ordering::Relaxed) {
-                    break 'files;
-                }
-                sink.send(msg)?;
-                sent += 1;
-                if sent.is_multiple_of(512) {
-                    sink.tick(Duration::ZERO)?;
-                    progress.show(sent, &metrics);
-                }
+    let span = info_span!("produce", topic = %options.topic);
+    let _enter = span.enter();
+    while !stop.load(Ordering::Relaxed) {
+        if !sink.ready() {
+            sink.tick(Duration::from_millis(10))?;
+            continue;
+        }
+        let mut msg = match source.next(Duration::from_millis(50))? {
+            Next::End => break,
+            Next::Idle => {
+                sink.tick(Duration::ZERO)?;
+                progress.show(sent, source.progress(), &metrics);
+                continue;
+            }
+            Next::Message(m) => m,
+        };
+        match selector.select(&msg.value) {
+            Verdict::Filtered => {
+                metrics.filtered.fetch_add(1, Ordering::Relaxed);
+                continue;
+            }
+            Verdict::Send(topic) if topic != msg.topic => msg.topic = topic.to_string(),
+            Verdict::Send(_) => {}
+        }
+        if let Some(due) = pacer.due(&msg.value) {
+            while Instant::now() < due && !stop.load(Ordering::Relaxed) {
+                sink.tick(due.saturating_duration_since(Instant::now()))?;
             }
         }
-        if !options.repeat {
-            break;
+        sink.send(msg)?;
+        sent += 1;
+        if sent.is_multiple_of(512) {
+            sink.tick(Duration::ZERO)?;
+            progress.show(sent, source.progress(), &metrics);
         }
     }
     info!(sent, "source finished; waiting for every delivery");
     while !sink.idle() && !stop.load(Ordering::Relaxed) {
         sink.tick(Duration::from_millis(100))?;
-        progress.show(sent, &metrics);
+        progress.show(sent, None, &metrics);
     }
     progress.done();
     sink.close(config.produce.delivery_timeout() + Duration::from_secs(5))?;
     let m = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     Ok(ProduceReport {
         received: m(&metrics.received),
+        filtered: m(&metrics.filtered),
         delivered: m(&metrics.delivered),
         spooled: m(&metrics.spooled),
         replayed: m(&metrics.replayed),
@@ -144,7 +151,7 @@ impl Progress {
         }
     }
 
-    fn show(&mut self, sent: u64, m: &SinkMetrics) {
+    fn show(&mut self, sent: u64, done_of: Option<(u64, u64)>, m: &SinkMetrics) {
         if !self.enabled || self.last.elapsed() < Duration::from_millis(250) {
             return;
         }
@@ -152,8 +159,20 @@ impl Progress {
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
         let delivered = m.delivered.load(Ordering::Relaxed);
         let spool = m.spool_bytes.load(Ordering::Relaxed);
+        let eta = match done_of {
+            Some((done, total)) if done > 0 && total >= done => {
+                let left = secs * (total - done) as f64 / done as f64;
+                format!(
+                    ", {:.0}%, ETA {}:{:02}",
+                    100.0 * done as f64 / total.max(1) as f64,
+                    left as u64 / 60,
+                    left as u64 % 60
+                )
+            }
+            _ => String::new(),
+        };
         eprint!(
-            "\r{sent} read, {delivered} delivered, {:.0}/s, spool {:.1} MB   ",
+            "\r{sent} sent, {delivered} delivered, {:.0}/s, spool {:.1} MB{eta}   ",
             delivered as f64 / secs,
             spool as f64 / 1048576.0
         );

@@ -46,6 +46,8 @@ pub struct SinkSettings {
 #[derive(Debug, Default)]
 pub struct SinkMetrics {
     pub received: AtomicU64,
+    /// Left out by `[produce.filter]` (never handed to the sink).
+    pub filtered: AtomicU64,
     pub produced: AtomicU64,
     pub delivered: AtomicU64,
     pub failed: AtomicU64,
