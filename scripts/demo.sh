@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: a local broker, the bundled real tweets replayed into it,
-# ingested into ./lake (bronze), and what landed printed.
+# ingested into ./lake (bronze), promoted to silver, and what landed printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
@@ -17,4 +17,5 @@ for f in tests/fixtures/v1_mixed_tweets.jsonl tests/fixtures/v1_stream_capture.j
   "$tl" produce --bootstrap-servers "$broker" --file "$f" --topic tweets --include-blank
 done
 "$tl" ingest --bootstrap-servers "$broker" --until-caught-up --max-latency 1s
+"$tl" promote silver
 "$tl" status --bootstrap-servers "$broker"

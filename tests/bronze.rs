@@ -6,6 +6,9 @@ mod support;
 #[path = "bronze/parquet.rs"]
 mod parquet;
 
+#[path = "silver.rs"]
+mod silver;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

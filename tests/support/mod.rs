@@ -240,16 +240,24 @@ fn run_readers(
     storage: &[(&str, &str)],
     format: &str,
 ) -> serde_json::Value {
-    let python = tweetlake_home().join("venv/bin/python");
-    let mut c = Command::new(python);
-    c.arg(repo_root().join("tests/readers/bronze_check.py"))
-        .arg(lake_uri)
-        .arg(table)
-        .args(["--format", format]);
+    let mut args = vec![
+        lake_uri.to_string(),
+        table.to_string(),
+        "--format".into(),
+        format.into(),
+    ];
     for (k, v) in storage {
-        c.arg("--storage").arg(format!("{k}={v}"));
+        args.extend(["--storage".to_string(), format!("{k}={v}")]);
     }
-    let out = c
+    run_python_reader("bronze_check.py", &args)
+}
+
+/// Runs `tests/readers/<script>` with the installed Python readers and parses its JSON output.
+pub fn run_python_reader(script: &str, args: &[String]) -> serde_json::Value {
+    let python = tweetlake_home().join("venv/bin/python");
+    let out = Command::new(python)
+        .arg(repo_root().join("tests/readers").join(script))
+        .args(args)
         .output()
         .expect("run the Python readers (scripts/install-deps.sh installs them)");
     assert!(

@@ -7,6 +7,7 @@
 //! Quarantine commits first: after a crash between the two commits, resuming from the bronze table's
 //! offset re-reads the quarantined messages, and the stored quarantine offset says to skip them.
 
+use std::num::NonZeroU64;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -15,11 +16,9 @@ use tracing::{info_span, warn, Instrument};
 use tweetlake_core::delta::{app_txn_version, open_table, txn_app_id};
 use tweetlake_core::deltalake::arrow::datatypes::SchemaRef;
 use tweetlake_core::deltalake::arrow::record_batch::RecordBatch;
-use tweetlake_core::deltalake::kernel::engine::arrow_conversion::TryIntoKernel as _;
 use tweetlake_core::deltalake::kernel::transaction::{CommitProperties, TransactionError};
-use tweetlake_core::deltalake::kernel::{StructType, Transaction};
+use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
-use tweetlake_core::deltalake::writer::{DeltaWriter as _, RecordBatchWriter};
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 
 use crate::buffer::{ChunkBuffer, FlushOutcome, PartitionBuffer};
@@ -145,8 +144,8 @@ impl DeltaOutput {
             .instrument(span)
             .await
             {
-                Ok((table, commits)) => {
-                    self.metrics.commits.fetch_add(commits, Ordering::Relaxed);
+                Ok(table) => {
+                    self.metrics.commits.fetch_add(1, Ordering::Relaxed);
                     self.metrics
                         .commit_micros
                         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
@@ -256,63 +255,37 @@ async fn refresh(table: &mut DeltaTable) -> Result<(), BronzeError> {
     }
 }
 
-/// Streams the batches through delta-rs's `RecordBatchWriter`, which encodes each one into the
-/// Parquet file as it comes (no second copy of the whole flush, unlike the DataFusion write
-/// path), then commits the files with the partitions' `txn` actions in one Delta commit.
 async fn write(
-    mut table: DeltaTable,
+    table: DeltaTable,
     batches: Vec<RecordBatch>,
     txns: Vec<Transaction>,
     target_file_size: u64,
     side: Side,
-) -> Result<(DeltaTable, u64), DeltaTableError> {
-    let mut commits = 0;
-    if table.version().is_none() {
-        match create(&table, side).await {
-            Ok(created) => {
-                table = created;
-                commits += 1;
-            }
-            Err(e) => {
-                // Another writer may have created it first: then its commits must be checked
-                // like any concurrent commit, so report a conflict and let the caller re-check.
-                table.load().await.map_err(|_| e)?;
-                return Err(DeltaTableError::VersionAlreadyExists(0));
-            }
-        }
-    }
-    let mut writer = RecordBatchWriter::for_table(&table)?
+) -> Result<DeltaTable, DeltaTableError> {
+    let creating = table.version().is_none();
+    let mut builder = table
+        .write(batches)
+        .with_save_mode(SaveMode::Append)
+        .with_partition_columns([PARTITION_COLUMN])
+        .with_target_file_size(NonZeroU64::new(target_file_size))
         .with_writer_properties(parquet_properties().build())
-        .with_target_file_size(target_file_size)
         .with_commit_properties(
             CommitProperties::default()
                 .with_application_transactions(txns)
                 .with_max_retries(15),
         );
-    for batch in batches.into_iter().filter(|b| b.num_rows() > 0) {
-        writer.write(batch).await?;
-    }
-    // A failed commit leaves its files unreferenced; the retry writes new ones from the buffer.
-    writer.flush_and_commit(&mut table).await?;
-    Ok((table, commits + 1))
-}
-
-/// Creates the table (its own commit, version 0) with its schema, partition column and stats
-/// columns; fails if another writer created it in the meantime.
-async fn create(table: &DeltaTable, side: Side) -> Result<DeltaTable, DeltaTableError> {
-    let (schema, stats) = match side {
+    if creating {
         // Data skipping on the small columns only; never on the raw payload.
-        Side::Main => (bronze_schema(), "kafka_topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at,tweet_id,event_kind,api_version,event_time"),
-        Side::Quarantine => (quarantine_schema(), "kafka_topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at,error_kind"),
-    };
-    let columns: StructType = schema.as_ref().try_into_kernel()?;
-    table
-        .create()
-        .with_columns(columns.fields().cloned())
-        .with_partition_columns([PARTITION_COLUMN])
-        .with_configuration([("delta.dataSkippingStatsColumns", Some(stats))])
-        .with_save_mode(SaveMode::ErrorIfExists)
-        .await
+        let stats = match side {
+            Side::Main => "kafka_topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at,tweet_id,event_kind,api_version,event_time",
+            Side::Quarantine => "kafka_topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at,error_kind",
+        };
+        builder = builder.with_configuration([(
+            "delta.dataSkippingStatsColumns".to_string(),
+            Some(stats.to_string()),
+        )]);
+    }
+    builder.await
 }
 
 fn is_conflict(e: &DeltaTableError) -> bool {

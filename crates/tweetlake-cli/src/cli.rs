@@ -82,6 +82,11 @@ pub enum Command {
     /// Send tweets to Kafka from files, the X API stream or the generator, spooling to disk while
     /// no broker can take them.
     Produce(Box<ProduceArgs>),
+    /// Promote a layer: `silver` parses what bronze added since the last run into silver/tweets.
+    Promote {
+        #[command(subcommand)]
+        layer: PromoteLayer,
+    },
     /// Manage the X API filtered-stream rules (token from TWEETLAKE_PRODUCE__X_API__BEARER_TOKEN).
     Rules {
         #[command(subcommand)]
@@ -160,6 +165,16 @@ pub struct SyntheticArgs {
     /// Write the per-city, per-5-minute counts of what was generated to this CSV file.
     #[arg(long, requires = "synthetic")]
     pub truth: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PromoteLayer {
+    /// bronze → silver: typed, deduplicated tweets; deletes and edits honoured; incremental.
+    Silver {
+        /// Rebuild the silver tables from all of bronze.
+        #[arg(long)]
+        full_refresh: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]

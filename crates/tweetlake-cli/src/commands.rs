@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use tweetlake_core::config::{self, Config};
 use tweetlake_core::Lake;
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, PromoteLayer};
 
 mod produce;
 
@@ -33,6 +33,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Status { json, offline } => status(&config, &lake, json, offline).await,
             Command::Produce(args) => produce::produce(config.clone(), *args).await,
             Command::Rules { action } => produce::rules(&config, action).await,
+            Command::Promote {
+                layer: PromoteLayer::Silver { full_refresh },
+            } => promote_silver(&config, &lake, full_refresh).await,
         }
     })
 }
@@ -135,6 +138,23 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
                 show(p.end_offset)
             );
         }
+    }
+    Ok(())
+}
+
+async fn promote_silver(config: &Config, lake: &Lake, full_refresh: bool) -> Result<()> {
+    let options = tweetlake_silver::PromoteOptions { full_refresh };
+    for table in &config.bronze.tables {
+        let r = tweetlake_silver::promote(config, lake, &table.name, options)
+            .await
+            .with_context(|| format!("promoting bronze/{} to silver", table.name))?;
+        let from = r
+            .from_version
+            .map_or("start".to_string(), |v| format!("v{v}"));
+        println!(
+            "silver/tweets from bronze/{} {from}..v{}: {} rows read, {} tweets inserted, {} duplicates, {} deleted, {} quarantined, {} control messages",
+            r.bronze_table, r.to_version, r.bronze_rows, r.tweets_inserted, r.duplicates, r.deleted, r.quarantined, r.control_messages
+        );
     }
     Ok(())
 }

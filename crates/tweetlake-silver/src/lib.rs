@@ -1,0 +1,32 @@
+//! The silver layer: bronze rows parsed into one typed `silver/tweets` table for both API
+//! versions — deduplicated, deletes and edits honoured, lineage back to bronze — promoted
+//! incrementally and idempotently; beside it `deletes`, `tweets_quarantine`, `stream_events`.
+
+mod bronze_read;
+pub mod promote;
+pub mod rows;
+pub mod schema;
+pub mod side_tables;
+
+use tweetlake_core::deltalake::arrow::error::ArrowError;
+use tweetlake_core::deltalake::DeltaTableError;
+use tweetlake_core::CoreError;
+
+pub use promote::{promote, PromoteOptions, PromoteReport};
+pub use rows::{Lineage, TweetRows};
+pub use schema::{tweets_schema, PARTITION_COLUMN};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SilverError {
+    #[error("no bronze table at {uri}: run `tweetlake ingest` first")]
+    NoBronze { uri: String },
+    #[error("{what}: {source}")]
+    Delta {
+        what: &'static str,
+        source: Box<DeltaTableError>,
+    },
+    #[error(transparent)]
+    Core(#[from] CoreError),
+    #[error("building silver rows: {0}")]
+    Arrow(#[from] ArrowError),
+}

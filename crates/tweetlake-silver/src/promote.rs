@@ -1,0 +1,446 @@
+//! `promote silver`: reads what a bronze table added since the version silver last consumed,
+//! parses it, and commits tweets, deletes, quarantined rows and stream-event counts. Every
+//! table's commit records the bronze version (Delta `txn` `<app_id>-silver-<bronze table>`), so a
+//! rerun after a crash redoes only the tables still behind, and a second run changes nothing.
+
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use tracing::{info, info_span, Instrument};
+use tweetlake_core::config::Config;
+use tweetlake_core::delta::{app_txn_version, exists, open_table};
+use tweetlake_core::deltalake::arrow::array::RecordBatch;
+use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
+use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
+use tweetlake_core::deltalake::kernel::Transaction;
+use tweetlake_core::deltalake::protocol::SaveMode;
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::{Lake, Layer};
+use tweetlake_twitter::{parse_message, Message, Tweet};
+
+use crate::bronze_read::{new_files, read_file, read_ids, BronzeRow};
+use crate::rows::{Lineage, TweetRows};
+use crate::schema::PARTITION_COLUMN;
+use crate::side_tables::{
+    deletes_batch, quarantine_batch, stream_events_batch, DeleteReason, DeleteRow, QuarantineRow,
+};
+use crate::SilverError;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PromoteOptions {
+    /// Rebuild every silver table from all of bronze.
+    pub full_refresh: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PromoteReport {
+    pub bronze_table: String,
+    pub from_version: Option<i64>,
+    pub to_version: i64,
+    pub bronze_rows: u64,
+    pub tweets_inserted: u64,
+    pub duplicates: u64,
+    pub deleted: u64,
+    pub quarantined: u64,
+    pub control_messages: u64,
+}
+
+/// What one run read, sorted into what each table gets.
+#[derive(Default)]
+struct Sorted {
+    tweets: HashMap<i64, (Tweet, Lineage, usize)>,
+    /// Side-table rows with the index of the bronze file they came from.
+    deletes: Vec<(usize, DeleteRow)>,
+    quarantine: Vec<(usize, QuarantineRow)>,
+    events: Vec<(usize, &'static str, Option<i64>)>,
+    duplicates: u64,
+    rows: u64,
+}
+
+impl Sorted {
+    fn add(&mut self, file: usize, row: BronzeRow) {
+        self.rows += 1;
+        let lineage = row.lineage;
+        let mut event =
+            |kind: &'static str, track: Option<i64>| self.events.push((file, kind, track));
+        match parse_message(row.raw.as_bytes()) {
+            Ok(Message::Tweet(t)) => {
+                // Replays and redeliveries carry the same tweet again: the first copy stays.
+                match self.tweets.entry(t.id) {
+                    Entry::Occupied(_) => self.duplicates += 1,
+                    Entry::Vacant(slot) => {
+                        slot.insert((*t, lineage, file));
+                    }
+                }
+            }
+            Ok(Message::Delete {
+                tweet_id,
+                user_id,
+                at_us,
+            }) => self.deletes.push((
+                file,
+                DeleteRow {
+                    tweet_id,
+                    user_id,
+                    at_us,
+                    reason: DeleteReason::Deleted,
+                    lineage,
+                },
+            )),
+            Ok(Message::Limit { track, .. }) => event("limit", Some(track)),
+            Ok(Message::ScrubGeo { .. }) => event("scrub_geo", None),
+            Ok(Message::Withheld { .. }) => event("withheld", None),
+            Ok(Message::Warning { .. }) => event("warning", None),
+            Ok(Message::Disconnect { .. }) => event("disconnect", None),
+            Ok(Message::Other) => event("other", None),
+            Err(e) => self.quarantine.push((
+                file,
+                QuarantineRow {
+                    raw: row.raw,
+                    error: e.to_string(),
+                    lineage,
+                },
+            )),
+        }
+    }
+
+    /// An edited tweet's earlier versions leave silver like deleted ones: every id of an edit
+    /// history but the last (the history is the same on every version).
+    fn supersede_edits(&mut self) {
+        let mut superseded = Vec::new();
+        for (t, lineage, file) in self.tweets.values() {
+            if let Some((_, earlier)) = t.edit_history.split_last() {
+                for id in earlier {
+                    let row = DeleteRow {
+                        tweet_id: *id,
+                        user_id: t.author_id,
+                        at_us: Some(t.created_at_us),
+                        reason: DeleteReason::Edited,
+                        lineage: lineage.clone(),
+                    };
+                    superseded.push((*file, row));
+                }
+            }
+        }
+        self.deletes.extend(superseded);
+    }
+}
+
+/// The silver tables, opened.
+struct Tables {
+    tweets: DeltaTable,
+    deletes: DeltaTable,
+    quarantine: DeltaTable,
+    events: DeltaTable,
+}
+
+impl Tables {
+    async fn open(lake: &Lake) -> Result<Self, SilverError> {
+        let open = |name: &str| {
+            let url = lake.table_url(Layer::Silver, name);
+            async move { open_table(&url, lake.storage_options()).await }
+        };
+        Ok(Self {
+            tweets: open("tweets").await?,
+            deletes: open("deletes").await?,
+            quarantine: open("tweets_quarantine").await?,
+            events: open("stream_events").await?,
+        })
+    }
+}
+
+/// Promotes one bronze table into silver.
+pub async fn promote(
+    config: &Config,
+    lake: &Lake,
+    bronze_table: &str,
+    options: PromoteOptions,
+) -> Result<PromoteReport, SilverError> {
+    promote_until(config, lake, bronze_table, options, Stage::Done).await
+}
+
+/// How far a run goes; tests stop one early to stand for a crash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    SideTables,
+    Done,
+}
+
+async fn promote_until(
+    config: &Config,
+    lake: &Lake,
+    bronze_table: &str,
+    options: PromoteOptions,
+    stage: Stage,
+) -> Result<PromoteReport, SilverError> {
+    let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
+    let bronze = open_table(&bronze_url, lake.storage_options()).await?;
+    let Some(to_version) = bronze.version().map(|v| v as i64) else {
+        return Err(SilverError::NoBronze {
+            uri: bronze_url.to_string(),
+        });
+    };
+    let mut tables = Tables::open(lake).await?;
+    let app = format!("{}-silver-{bronze_table}", config.bronze.app_id);
+    let from_version = match options.full_refresh {
+        true => None,
+        false => app_txn_version(&tables.tweets, &app).await?,
+    };
+    let mut report = PromoteReport {
+        bronze_table: bronze_table.to_string(),
+        from_version,
+        to_version,
+        ..Default::default()
+    };
+    if from_version == Some(to_version) {
+        info!(bronze_table, version = to_version, "silver is up to date");
+        return Ok(report);
+    }
+    let span = info_span!("promote_silver", bronze_table, from = ?from_version, to = to_version);
+    let run = Run {
+        app,
+        txn: Transaction::new(
+            format!("{}-silver-{bronze_table}", config.bronze.app_id),
+            to_version,
+        ),
+        mode: if options.full_refresh {
+            SaveMode::Overwrite
+        } else {
+            SaveMode::Append
+        },
+        from_version,
+    };
+    async {
+        let files = new_files(&bronze, from_version)
+            .await
+            .map_err(delta("listing bronze files"))?;
+        let mut sorted = Sorted::default();
+        let store = bronze.object_store();
+        for (index, path) in files.iter().enumerate() {
+            let rows = read_file(store.clone(), path.clone())
+                .await
+                .map_err(delta("reading bronze"))?;
+            for row in rows {
+                sorted.add(index, row);
+            }
+        }
+        sorted.supersede_edits();
+        report.bronze_rows = sorted.rows;
+        report.duplicates = sorted.duplicates;
+        report.quarantined = sorted.quarantine.len() as u64;
+        report.control_messages = sorted.events.len() as u64;
+        report.deleted = sorted.deletes.len() as u64;
+        // Deletes first: they also remove tweets that arrive in later runs.
+        let known: HashSet<i64> = if options.full_refresh || !exists(&tables.deletes) {
+            HashSet::new()
+        } else {
+            read_ids(&tables.deletes, "tweet_id")
+                .await
+                .map_err(delta("reading silver/deletes"))?
+        };
+        write_side_tables(&mut tables, &bronze, &files, &sorted, &run).await?;
+        if stage == Stage::SideTables {
+            return Ok(());
+        }
+        let gone: HashSet<i64> = known
+            .into_iter()
+            .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
+            .collect();
+        let new_deletes: Vec<i64> = sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect();
+        let mut tweets: Vec<(Tweet, Lineage, usize)> = sorted.tweets.into_values().collect();
+        tweets.sort_by_key(|(t, ..)| t.id);
+        let mut rows = TweetRows::default();
+        for (t, lineage, _) in tweets.into_iter().filter(|(t, ..)| !gone.contains(&t.id)) {
+            rows.push(t, lineage);
+        }
+        report.tweets_inserted =
+            upsert_tweets(&mut tables.tweets, rows.to_batch()?, &new_deletes, &run).await?;
+        Ok::<_, SilverError>(())
+    }
+    .instrument(span)
+    .await?;
+    info!(?report, "silver promoted");
+    Ok(report)
+}
+
+/// What every commit of one run records.
+struct Run {
+    app: String,
+    txn: Transaction,
+    mode: SaveMode,
+    from_version: Option<i64>,
+}
+
+/// Appends each side table's rows. A table a crashed run already brought further than `from` (up to
+/// a version before this run's) skips the rows of the files it has, so a rerun never appends twice.
+async fn write_side_tables(
+    tables: &mut Tables,
+    bronze: &DeltaTable,
+    files: &[Path],
+    sorted: &Sorted,
+    run: &Run,
+) -> Result<(), SilverError> {
+    let covered = covered_files(&tables.deletes, bronze, files, run).await?;
+    let rows: Vec<DeleteRow> = sorted
+        .deletes
+        .iter()
+        .filter(|(f, _)| !covered.contains(f))
+        .map(|(_, d)| d.clone())
+        .collect();
+    append(&mut tables.deletes, deletes_batch(&rows)?, run).await?;
+
+    let covered = covered_files(&tables.quarantine, bronze, files, run).await?;
+    let rows: Vec<QuarantineRow> = sorted
+        .quarantine
+        .iter()
+        .filter(|(f, _)| !covered.contains(f))
+        .map(|(_, q)| q.clone())
+        .collect();
+    append(&mut tables.quarantine, quarantine_batch(&rows)?, run).await?;
+
+    let covered = covered_files(&tables.events, bronze, files, run).await?;
+    let mut counts: BTreeMap<&str, (i64, Option<i64>)> = BTreeMap::new();
+    for (_, kind, track) in sorted.events.iter().filter(|(f, ..)| !covered.contains(f)) {
+        let c = counts.entry(kind).or_insert((0, None));
+        c.0 += 1;
+        c.1 = c.1.max(*track);
+    }
+    let counts: Vec<(&str, i64, Option<i64>)> =
+        counts.into_iter().map(|(k, (n, t))| (k, n, t)).collect();
+    append(
+        &mut tables.events,
+        stream_events_batch(run.txn.version, &counts)?,
+        run,
+    )
+    .await
+}
+
+/// Indexes of `files` that `table` already holds the rows of: those bronze had at the version the
+/// table last recorded, when that is past this run's start but before its end.
+async fn covered_files(
+    table: &DeltaTable,
+    bronze: &DeltaTable,
+    files: &[Path],
+    run: &Run,
+) -> Result<HashSet<usize>, SilverError> {
+    if run.mode == SaveMode::Overwrite {
+        return Ok(HashSet::new());
+    }
+    let recorded = app_txn_version(table, &run.app).await?;
+    let ahead =
+        recorded.filter(|v| run.from_version.is_none_or(|from| *v > from) && *v < run.txn.version);
+    let Some(version) = ahead else {
+        return Ok(HashSet::new());
+    };
+    let mut then = bronze.clone();
+    then.load_version(version as u64)
+        .await
+        .map_err(delta("loading bronze"))?;
+    let had: HashSet<String> = then
+        .get_files_by_partitions(&[])
+        .await
+        .map_err(delta("listing bronze files"))?
+        .into_iter()
+        .map(|p| p.to_string())
+        .collect();
+    Ok(files
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| had.contains(p.as_ref()))
+        .map(|(i, _)| i)
+        .collect())
+}
+
+fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
+    move |source| SilverError::Delta {
+        what,
+        source: Box::new(source),
+    }
+}
+
+/// Appends `batch` (or, in a full refresh, replaces the table with it) unless the table already
+/// recorded this bronze version.
+async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result<(), SilverError> {
+    let (txn, mode) = (&run.txn, run.mode);
+    if mode == SaveMode::Append && app_txn_version(table, &run.app).await? == Some(txn.version) {
+        return Ok(());
+    }
+    let props = CommitProperties::default().with_application_transactions(vec![txn.clone()]);
+    let written = table
+        .clone()
+        .write(vec![batch])
+        .with_save_mode(mode)
+        .with_commit_properties(props)
+        .await
+        .map_err(delta("writing a silver table"))?;
+    *table = written;
+    Ok(())
+}
+
+/// Removes deleted ids, then inserts the tweets silver does not have yet (matched on event date
+/// and id, so only the dates in the batch are scanned). Returns the rows inserted.
+async fn upsert_tweets(
+    table: &mut DeltaTable,
+    batch: RecordBatch,
+    deleted: &[i64],
+    run: &Run,
+) -> Result<u64, SilverError> {
+    let (txn, app, mode) = (&run.txn, run.app.as_str(), run.mode);
+    let props = || CommitProperties::default().with_application_transactions(vec![txn.clone()]);
+    if !exists(table) || mode == SaveMode::Overwrite {
+        let rows = batch.num_rows() as u64;
+        let written = table
+            .clone()
+            .write(vec![batch])
+            .with_save_mode(mode)
+            .with_partition_columns([PARTITION_COLUMN])
+            .with_commit_properties(props())
+            .await
+            .map_err(delta("writing silver/tweets"))?;
+        *table = written;
+        return Ok(rows);
+    }
+    if app_txn_version(table, app).await? == Some(txn.version) {
+        return Ok(0);
+    }
+    if !deleted.is_empty() {
+        let ids: Vec<String> = deleted.iter().map(i64::to_string).collect();
+        let (after, _) = table
+            .clone()
+            .delete()
+            .with_predicate(format!("tweet_id IN ({})", ids.join(",")))
+            .await
+            .map_err(delta("deleting from silver/tweets"))?;
+        *table = after;
+    }
+    let source = SessionContext::new()
+        .read_batch(batch)
+        .map_err(|e| delta("preparing the merge")(e.into()))?;
+    let columns: Vec<String> = crate::schema::tweets_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let (merged, metrics) = table
+        .clone()
+        .merge(
+            source,
+            format!("target.{PARTITION_COLUMN} = source.{PARTITION_COLUMN} AND target.tweet_id = source.tweet_id"),
+        )
+        .with_source_alias("source")
+        .with_target_alias("target")
+        .when_not_matched_insert(|insert| {
+            columns
+                .iter()
+                .fold(insert, |i, c| i.set(c.as_str(), format!("source.{c}")))
+        })
+        .map_err(delta("planning the merge"))?
+        .with_commit_properties(props())
+        .await
+        .map_err(delta("merging into silver/tweets"))?;
+    *table = merged;
+    Ok(metrics.num_target_rows_inserted as u64)
+}
+
+#[cfg(test)]
+mod tests;

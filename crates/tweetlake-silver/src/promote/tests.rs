@@ -1,0 +1,270 @@
+//! The promotion job over a real local Delta bronze table (the four columns silver reads), fed
+//! real fixture messages: duplicates, deletes before and after their tweet, an edited tweet's two
+//! versions, a limit notice and a tweet without a time.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use tweetlake_core::config::{Config, LakeConfig};
+use tweetlake_core::deltalake::arrow::array::{Int32Array, Int64Array, RecordBatch, StringArray};
+use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
+use tweetlake_core::{Lake, Layer};
+
+use super::*;
+
+const V1: &str = include_str!("../../../../tests/fixtures/v1_mixed_tweets.jsonl");
+const V2: &str = include_str!("../../../../tests/fixtures/v2_stream_messages.jsonl");
+const EDITED: &str = include_str!("../../../../tests/fixtures/v2_edited_page.jsonl");
+const EDITED_BEFORE: &str = include_str!("../../../../tests/fixtures/v2_edited_before_page.jsonl");
+
+const A: i64 = 972472962799603712; // v1.1 compat mode
+const B: i64 = 1253714442438795266; // v2 with a place
+const C: i64 = 757780736095039489; // v1.1 retweet
+const E_OLD: i64 = 1576994746135764992; // an edited tweet's first version…
+const E_NEW: i64 = 1576994789110992896; // …and its latest
+
+fn line(file: &str, id: i64) -> String {
+    let needle = format!("\"{id}\"");
+    file.lines()
+        .find(|l| {
+            let head = l.find("\"retweeted_status\"").map_or(*l, |at| &l[..at]);
+            head.contains(&needle)
+        })
+        .unwrap_or_else(|| panic!("no fixture line for {id}"))
+        .to_string()
+}
+
+/// A search page's single tweet as a stream message.
+fn page_message(page: &str) -> String {
+    let p: serde_json::Value = serde_json::from_str(page.lines().next().unwrap()).unwrap();
+    serde_json::json!({"data": p["data"][0], "includes": p["includes"]}).to_string()
+}
+
+fn delete(id: i64) -> String {
+    format!(
+        r#"{{"delete":{{"status":{{"id":{id},"id_str":"{id}","user_id":1,"user_id_str":"1"}},"timestamp_ms":"1700000000000"}}}}"#
+    )
+}
+
+struct Setup {
+    _dir: tempfile::TempDir,
+    lake: Lake,
+    config: Config,
+    next_offset: i64,
+}
+
+impl Setup {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            lake: LakeConfig {
+                root: format!("file://{}", dir.path().display()),
+                ..Default::default()
+            },
+            ..Default::default()
+        };
+        let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
+        Self {
+            _dir: dir,
+            lake,
+            config,
+            next_offset: 0,
+        }
+    }
+
+    /// Appends messages to bronze/tweets as one commit.
+    async fn bronze(&mut self, messages: &[String]) {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("raw_value", DataType::Utf8, false),
+            Field::new("kafka_topic", DataType::Utf8, false),
+            Field::new("kafka_partition", DataType::Int32, false),
+            Field::new("kafka_offset", DataType::Int64, false),
+        ]));
+        let n = messages.len();
+        let offsets: Vec<i64> = (self.next_offset..self.next_offset + n as i64).collect();
+        self.next_offset += n as i64;
+        let batch = RecordBatch::try_new(
+            schema,
+            vec![
+                Arc::new(StringArray::from_iter_values(messages)),
+                Arc::new(StringArray::from_iter_values(std::iter::repeat_n(
+                    "tweets", n,
+                ))),
+                Arc::new(Int32Array::from(vec![0; n])),
+                Arc::new(Int64Array::from(offsets)),
+            ],
+        )
+        .unwrap();
+        let url = self.lake.table_url(Layer::Bronze, "tweets");
+        let table = open_table(&url, &HashMap::new()).await.unwrap();
+        table.write(vec![batch]).await.unwrap();
+    }
+
+    async fn promote(&self, full_refresh: bool) -> PromoteReport {
+        promote(
+            &self.config,
+            &self.lake,
+            "tweets",
+            PromoteOptions { full_refresh },
+        )
+        .await
+        .unwrap()
+    }
+
+    async fn ids(&self, table: &str, column: &str) -> BTreeSet<i64> {
+        let url = self.lake.table_url(Layer::Silver, table);
+        let t = open_table(&url, &HashMap::new()).await.unwrap();
+        read_ids(&t, column).await.unwrap().into_iter().collect()
+    }
+
+    /// Every value of an Int64 column, sorted, duplicates kept.
+    async fn column(&self, table: &str, column: &str) -> Vec<i64> {
+        use tweetlake_core::deltalake::arrow::array::AsArray;
+        use tweetlake_core::deltalake::arrow::datatypes::Int64Type;
+        let url = self.lake.table_url(Layer::Silver, table);
+        let t = open_table(&url, &HashMap::new()).await.unwrap();
+        let store = t.object_store();
+        let mut values = Vec::new();
+        for path in t.get_files_by_partitions(&[]).await.unwrap() {
+            for batch in crate::bronze_read::read_columns(&store, &path, &[column])
+                .await
+                .unwrap()
+            {
+                let c = batch.column(0).as_primitive::<Int64Type>();
+                values.extend(c.iter().flatten());
+            }
+        }
+        values.sort();
+        values
+    }
+
+    async fn version(&self, table: &str) -> Option<u64> {
+        let url = self.lake.table_url(Layer::Silver, table);
+        open_table(&url, &HashMap::new()).await.unwrap().version()
+    }
+}
+
+#[tokio::test]
+async fn dedup_deletes_edits_and_reruns() {
+    let mut s = Setup::new();
+    let no_time = r#"{"id_str":"42","user":{"id_str":"1"},"text":"no created_at"}"#.to_string();
+    s.bronze(&[
+        line(V1, A),
+        line(V2, B),
+        line(V1, A), // redelivered
+        delete(C),   // before its tweet
+        r#"{"limit":{"track":12,"timestamp_ms":"1700000000000"}}"#.into(),
+        no_time,
+    ])
+    .await;
+    let first = s.promote(false).await;
+    assert_eq!(
+        (
+            first.bronze_rows,
+            first.tweets_inserted,
+            first.duplicates,
+            first.deleted,
+            first.quarantined,
+            first.control_messages
+        ),
+        (6, 2, 1, 1, 1, 1)
+    );
+    assert_eq!(s.ids("tweets", "tweet_id").await, BTreeSet::from([A, B]));
+    assert_eq!(s.ids("deletes", "tweet_id").await, BTreeSet::from([C]));
+
+    // Nothing new in bronze: nothing changes.
+    let version = s.version("tweets").await;
+    let again = s.promote(false).await;
+    assert_eq!((again.from_version, again.bronze_rows), (Some(0), 0));
+    assert_eq!(s.version("tweets").await, version);
+
+    s.bronze(&[
+        line(V1, C), // deleted in the previous run: stays out
+        delete(A),   // after its tweet: goes
+        line(V1, A), // redelivered after its delete: stays out
+        page_message(EDITED_BEFORE),
+        page_message(EDITED),
+    ])
+    .await;
+    let second = s.promote(false).await;
+    assert_eq!(second.from_version, Some(0));
+    assert_eq!(
+        second.tweets_inserted, 1,
+        "only the edit's latest version is new"
+    );
+    assert_eq!(
+        s.ids("tweets", "tweet_id").await,
+        BTreeSet::from([B, E_NEW])
+    );
+    assert_eq!(
+        s.ids("deletes", "tweet_id").await,
+        BTreeSet::from([A, C, E_OLD])
+    );
+    assert_eq!(
+        s.ids("tweets_quarantine", "bronze_offset").await,
+        BTreeSet::from([5])
+    );
+    assert_eq!(
+        s.ids("stream_events", "messages").await,
+        BTreeSet::from([1])
+    );
+
+    // A rebuild from all of bronze ends where the incremental runs did.
+    let rebuilt = s.promote(true).await;
+    assert_eq!(rebuilt.bronze_rows, 11);
+    assert_eq!(
+        s.ids("tweets", "tweet_id").await,
+        BTreeSet::from([B, E_NEW])
+    );
+    assert_eq!(
+        s.ids("deletes", "tweet_id").await,
+        BTreeSet::from([A, C, E_OLD])
+    );
+}
+
+/// A run that died after the side tables but before the tweets commit, rerun after bronze moved
+/// on: every table ends with each row once.
+#[tokio::test]
+async fn a_rerun_after_a_crash_appends_nothing_twice() {
+    let mut s = Setup::new();
+    s.bronze(&[line(V1, A)]).await;
+    s.promote(false).await;
+    let bad = |n: u32| format!(r#"{{"id_str":"{n}","user":{{"id_str":"1"}},"text":"no time"}}"#);
+    s.bronze(&[bad(1), delete(A), line(V2, B)]).await;
+    promote_until(
+        &s.config,
+        &s.lake,
+        "tweets",
+        PromoteOptions::default(),
+        Stage::SideTables,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.ids("tweets", "tweet_id").await,
+        BTreeSet::from([A]),
+        "the crash came before the tweets commit"
+    );
+    s.bronze(&[bad(2), line(V1, C)]).await;
+    let rerun = s.promote(false).await;
+    assert_eq!(rerun.from_version, Some(0));
+    assert_eq!(s.ids("tweets", "tweet_id").await, BTreeSet::from([B, C]));
+    assert_eq!(
+        s.column("tweets_quarantine", "bronze_offset").await,
+        vec![1, 4]
+    );
+    assert_eq!(s.column("deletes", "tweet_id").await, vec![A]);
+}
+
+#[tokio::test]
+async fn a_missing_bronze_table_is_named() {
+    let s = Setup::new();
+    let err = promote(&s.config, &s.lake, "tweets", PromoteOptions::default())
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().contains("no bronze table at file://"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("bronze/tweets"), "{err}");
+}

@@ -1,0 +1,21 @@
+//! The tweet model of tweetlake: any stream message — API v1.1 (compat or extended mode) or v2
+//! (`data` + `includes`) — parsed into one typed [`Message`], a [`Tweet`] or a control notice.
+//! Also the text rules silver relies on: cleaning, and entity extraction per twitter-text.
+
+mod entities;
+mod extract;
+mod message;
+mod model;
+mod place;
+mod text;
+mod v1;
+mod v2;
+
+pub use extract::{extract_cashtags, extract_hashtags, extract_mentions, extract_urls, Extracted};
+pub use message::{parse_message, Message, ParseError};
+pub use model::{ApiVersion, Coordinates, Metrics, Place, Rule, Tweet, UrlEntity};
+pub use place::city_region;
+pub use text::clean_text;
+
+#[cfg(test)]
+mod tests;
