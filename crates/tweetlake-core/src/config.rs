@@ -133,7 +133,7 @@ impl Default for FlushConfig {
             max_latency: "5s".into(),
             target_file_size_mb: 128,
             max_rows_per_file: 1_000_000,
-            max_buffer_mb: 32,
+            max_buffer_mb: 24,
         }
     }
 }
