@@ -143,8 +143,12 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
 }
 
 async fn promote_silver(config: &Config, lake: &Lake, full_refresh: bool) -> Result<()> {
-    let options = tweetlake_silver::PromoteOptions { full_refresh };
-    for table in &config.bronze.tables {
+    for (i, table) in config.bronze.tables.iter().enumerate() {
+        // A full refresh replaces silver with the first table's rows; the others add theirs.
+        let options = tweetlake_silver::PromoteOptions {
+            full_refresh,
+            replace: full_refresh && i == 0,
+        };
         let r = tweetlake_silver::promote(config, lake, &table.name, options)
             .await
             .with_context(|| format!("promoting bronze/{} to silver", table.name))?;

@@ -28,8 +28,11 @@ use crate::SilverError;
 
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PromoteOptions {
-    /// Rebuild every silver table from all of bronze.
+    /// Read all of bronze, not only what came since the last run.
     pub full_refresh: bool,
+    /// Replace silver's content instead of adding to it: the first bronze table of a full refresh
+    /// (the others then add theirs).
+    pub replace: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -203,11 +206,12 @@ async fn promote_until(
             format!("{}-silver-{bronze_table}", config.bronze.app_id),
             to_version,
         ),
-        mode: if options.full_refresh {
+        mode: if options.replace {
             SaveMode::Overwrite
         } else {
             SaveMode::Append
         },
+        full_refresh: options.full_refresh,
         from_version,
     };
     async {
@@ -231,7 +235,7 @@ async fn promote_until(
         report.control_messages = sorted.events.len() as u64;
         report.deleted = sorted.deletes.len() as u64;
         // Deletes first: they also remove tweets that arrive in later runs.
-        let known: HashSet<i64> = if options.full_refresh || !exists(&tables.deletes) {
+        let known: HashSet<i64> = if options.replace || !exists(&tables.deletes) {
             HashSet::new()
         } else {
             read_ids(&tables.deletes, "tweet_id")
@@ -268,6 +272,8 @@ struct Run {
     app: String,
     txn: Transaction,
     mode: SaveMode,
+    /// Everything is read again: nothing a table recorded earlier counts as done.
+    full_refresh: bool,
     from_version: Option<i64>,
 }
 
@@ -323,7 +329,7 @@ async fn covered_files(
     files: &[Path],
     run: &Run,
 ) -> Result<HashSet<usize>, SilverError> {
-    if run.mode == SaveMode::Overwrite {
+    if run.full_refresh {
         return Ok(HashSet::new());
     }
     let recorded = app_txn_version(table, &run.app).await?;
@@ -362,7 +368,7 @@ fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
 /// recorded this bronze version.
 async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result<(), SilverError> {
     let (txn, mode) = (&run.txn, run.mode);
-    if mode == SaveMode::Append && app_txn_version(table, &run.app).await? == Some(txn.version) {
+    if !run.full_refresh && app_txn_version(table, &run.app).await? == Some(txn.version) {
         return Ok(());
     }
     let props = CommitProperties::default().with_application_transactions(vec![txn.clone()]);
@@ -400,7 +406,7 @@ async fn upsert_tweets(
         *table = written;
         return Ok(rows);
     }
-    if app_txn_version(table, app).await? == Some(txn.version) {
+    if !run.full_refresh && app_txn_version(table, app).await? == Some(txn.version) {
         return Ok(0);
     }
     if !deleted.is_empty() {

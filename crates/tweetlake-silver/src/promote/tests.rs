@@ -74,6 +74,10 @@ impl Setup {
 
     /// Appends messages to bronze/tweets as one commit.
     async fn bronze(&mut self, messages: &[String]) {
+        self.bronze_table("tweets", messages).await
+    }
+
+    async fn bronze_table(&mut self, name: &str, messages: &[String]) {
         let schema = Arc::new(Schema::new(vec![
             Field::new("raw_value", DataType::Utf8, false),
             Field::new("kafka_topic", DataType::Utf8, false),
@@ -95,7 +99,7 @@ impl Setup {
             ],
         )
         .unwrap();
-        let url = self.lake.table_url(Layer::Bronze, "tweets");
+        let url = self.lake.table_url(Layer::Bronze, name);
         let table = open_table(&url, &HashMap::new()).await.unwrap();
         table.write(vec![batch]).await.unwrap();
     }
@@ -105,7 +109,10 @@ impl Setup {
             &self.config,
             &self.lake,
             "tweets",
-            PromoteOptions { full_refresh },
+            PromoteOptions {
+                full_refresh,
+                replace: full_refresh,
+            },
         )
         .await
         .unwrap()
@@ -254,6 +261,36 @@ async fn a_rerun_after_a_crash_appends_nothing_twice() {
         vec![1, 4]
     );
     assert_eq!(s.column("deletes", "tweet_id").await, vec![A]);
+}
+
+/// Two bronze tables feed silver; a full refresh replaces with the first and adds the second,
+/// whose earlier run must not count as done.
+#[tokio::test]
+async fn a_full_refresh_over_two_bronze_tables_keeps_both() {
+    let mut s = Setup::new();
+    s.bronze(&[line(V1, A)]).await;
+    s.bronze_table("more", &[line(V2, B), r#"{"limit":{"track":3}}"#.into()])
+        .await;
+    for (name, refresh, replace) in [
+        ("tweets", false, false),
+        ("more", false, false),
+        ("tweets", true, true),
+        ("more", true, false),
+    ] {
+        let options = PromoteOptions {
+            full_refresh: refresh,
+            replace,
+        };
+        promote(&s.config, &s.lake, name, options).await.unwrap();
+        if name == "more" {
+            assert_eq!(
+                s.ids("tweets", "tweet_id").await,
+                BTreeSet::from([A, B]),
+                "refresh {refresh}"
+            );
+            assert_eq!(s.column("stream_events", "messages").await, vec![1]);
+        }
+    }
 }
 
 #[tokio::test]
