@@ -287,21 +287,11 @@ async fn write_side_tables(
     run: &Run,
 ) -> Result<(), SilverError> {
     let covered = covered_files(&tables.deletes, bronze, files, run).await?;
-    let rows: Vec<DeleteRow> = sorted
-        .deletes
-        .iter()
-        .filter(|(f, _)| !covered.contains(f))
-        .map(|(_, d)| d.clone())
-        .collect();
+    let rows = uncovered(&sorted.deletes, &covered);
     append(&mut tables.deletes, deletes_batch(&rows)?, run).await?;
 
     let covered = covered_files(&tables.quarantine, bronze, files, run).await?;
-    let rows: Vec<QuarantineRow> = sorted
-        .quarantine
-        .iter()
-        .filter(|(f, _)| !covered.contains(f))
-        .map(|(_, q)| q.clone())
-        .collect();
+    let rows = uncovered(&sorted.quarantine, &covered);
     append(&mut tables.quarantine, quarantine_batch(&rows)?, run).await?;
 
     let covered = covered_files(&tables.events, bronze, files, run).await?;
@@ -319,6 +309,14 @@ async fn write_side_tables(
         run,
     )
     .await
+}
+
+/// The rows whose file is not among `covered`.
+fn uncovered<T: Clone>(rows: &[(usize, T)], covered: &HashSet<usize>) -> Vec<T> {
+    rows.iter()
+        .filter(|(file, _)| !covered.contains(file))
+        .map(|(_, row)| row.clone())
+        .collect()
 }
 
 /// Indexes of `files` that `table` already holds the rows of: those bronze had at the version the
