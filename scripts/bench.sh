@@ -4,6 +4,8 @@
 #     (the ceiling) and `tweetlake ingest --until-caught-up` on it.
 #   --mode produce: a bare producer (the ceiling) and `tweetlake produce --file` with the same
 #     tweets, then the disk spool's write and replay rates across a broker outage.
+#   --mode silver: after the ingest run, `promote silver --full-refresh` with NER off and on (1 and
+#     2 threads), and NER alone on the held-back BTC tweets (needs scripts/setup-ner.sh's model).
 # Figures and how to read them: docs/benchmarks.md.
 #   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
 set -euo pipefail
@@ -11,9 +13,9 @@ cd "$(dirname "$0")/.."
 messages=${1:-200000}
 partitions=${2:-6}
 shift $(( $# < 2 ? $# : 2 ))
-export TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$TWEETLAKE_HOME/target}
+source scripts/env.sh
 scripts/install-deps.sh >&2
+scripts/setup-ner.sh >&2
 cargo build --release -p tweetlake-cli -p tweetlake-bench >&2
 work=$(mktemp -d "${TMPDIR:-/tmp}/tweetlake-bench.XXXXXX")
 trap 'scripts/services.sh stop "$work"; rm -rf "$work"' EXIT

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The main job on the embedded default: a local broker, the bundled real tweets replayed into it,
-# ingested into ./lake (bronze), promoted to silver, and what landed printed.
+# ingested into ./lake (bronze), promoted to silver (with named entities and sentiment), and what
+# landed printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$TWEETLAKE_HOME/target}
+source scripts/env.sh
 scripts/install-deps.sh
+scripts/setup-ner.sh
 cargo build -p tweetlake-cli
 tl="$CARGO_TARGET_DIR/debug/tweetlake"
 svc=$(mktemp -d)

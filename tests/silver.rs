@@ -4,6 +4,8 @@
 
 use std::collections::BTreeSet;
 
+use sha2::Digest;
+
 use crate::support::*;
 
 fn silver_summary(lake: &std::path::Path) -> serde_json::Value {
@@ -84,6 +86,25 @@ fn promote_silver_dedups_and_is_idempotent() {
         .map(|v| v.as_i64().unwrap())
         .collect();
     assert_eq!(got, expected);
+    // Every tweet went through NER and sentiment, with offsets a Python reader agrees with.
+    assert_eq!(silver["rows_without_entities"], 0);
+    assert_eq!(silver["entities_misplaced"], 0);
+    assert!(
+        silver["entities"].as_u64().unwrap() > 100,
+        "{}",
+        silver["entities"]
+    );
+    let labelled: u64 = ["positive", "negative", "neutral"]
+        .iter()
+        .map(|k| silver["sentiment"][k].as_u64().unwrap_or(0))
+        .sum();
+    assert_eq!(labelled, 387, "{}", silver["sentiment"]);
+    // The commit names the exact weights: the hash of the model file the test can read itself.
+    let weights =
+        std::fs::read(repo_root().join("models/tweetlake-ner/model.safetensors")).unwrap();
+    let sha = hex::encode(sha2::Sha256::digest(&weights));
+    assert_eq!(silver["ner_weights_sha256"], sha.as_str());
+    assert_eq!(silver["sentiment_method"], "vader 3.3.2");
 
     // Nothing new in bronze: the second run reads nothing and commits nothing.
     let again = run(&["promote", "silver"]);
@@ -92,4 +113,80 @@ fn promote_silver_dedups_and_is_idempotent() {
         "{again}"
     );
     assert_eq!(silver_summary(&lake)["version"], silver["version"]);
+}
+
+/// `promote silver` killed with SIGKILL midway — right after its first side-table commit, then
+/// right after its last side-table commit, both before the tweets' — then run to the end: silver
+/// holds every fixture tweet exactly once and none of the deleted ones.
+#[test]
+fn a_promote_killed_midway_reruns_to_the_same_silver() {
+    let svc = Services::broker();
+    svc.topic("tweets", 3);
+    let work = tempfile::tempdir().unwrap();
+    let files = ["v1_mixed_tweets.jsonl", "v2_stream_messages.jsonl"];
+    let mut expected = fixture_tweet_ids(&files);
+    // Deletes for every 20th tweet: some land before their tweet in other partitions.
+    let deleted: BTreeSet<i64> = expected.iter().step_by(20).copied().collect();
+    let deletes: String = deleted
+        .iter()
+        .map(|id| {
+            format!(
+                "{{\"delete\":{{\"status\":{{\"id\":{id},\"id_str\":\"{id}\",\"user_id\":1,\"user_id_str\":\"1\"}},\"timestamp_ms\":\"1700000000000\"}}}}\n"
+            )
+        })
+        .collect();
+    let deletes_file = work.path().join("deletes.jsonl");
+    std::fs::write(&deletes_file, deletes).unwrap();
+    expected.retain(|id| !deleted.contains(id));
+    let mut produce = tweetlake(work.path());
+    produce.args([
+        "produce",
+        "--bootstrap-servers",
+        &svc.broker,
+        "--topic",
+        "tweets",
+    ]);
+    for f in files {
+        produce
+            .arg("--file")
+            .arg(repo_root().join("tests/fixtures").join(f));
+    }
+    produce.arg("--file").arg(&deletes_file);
+    run_ok(&mut produce);
+    run_ok(
+        tweetlake(work.path())
+            .args(["--bootstrap-servers", svc.broker.as_str()])
+            .args(["ingest", "--until-caught-up"]),
+    );
+
+    let lake = work.path().join("lake/silver");
+    let has_log = |t: &str| lake.join(t).join("_delta_log").exists();
+    let mut midway = 0;
+    // deletes is the first table a run commits, quality the last before tweets.
+    for table in ["deletes", "quality"] {
+        let mut child = spawn(tweetlake(work.path()).args(["promote", "silver"]));
+        while !has_log(table) && child.try_wait().unwrap().is_none() {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+        child.kill().unwrap(); // SIGKILL
+        child.wait().unwrap();
+        if has_log(table) && !has_log("tweets") {
+            midway += 1;
+        }
+    }
+    assert_eq!(
+        midway, 2,
+        "a kill did not land between the side tables and the tweets"
+    );
+    run_ok(tweetlake(work.path()).args(["promote", "silver"]));
+    let silver = silver_summary(&work.path().join("lake"));
+    assert_eq!(silver["rows"], silver["distinct_ids"]);
+    let got: BTreeSet<i64> = silver["ids"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    assert_eq!(got, expected);
+    assert_eq!(silver["rows_without_entities"], 0);
 }

@@ -14,7 +14,9 @@ from deltalake import DeltaTable
 def main():
     lake = sys.argv[1].removeprefix("file://")
     dt = DeltaTable(f"{lake}/silver/tweets")
-    tbl = dt.to_pyarrow_table(columns=["tweet_id", "event_date", "hashtags", "text"])
+    tbl = dt.to_pyarrow_table(
+        columns=["tweet_id", "event_date", "hashtags", "text", "entities", "sentiment_label"]
+    )
     ids = tbl.column("tweet_id").to_pylist()
     files = dt.file_uris()
     con = duckdb.connect()
@@ -24,7 +26,27 @@ def main():
     if rows != len(ids) or distinct != len(set(ids)):
         sys.exit(f"readers disagree: deltalake {len(ids)} rows / {len(set(ids))} ids, duckdb {rows} / {distinct}")
     hashtags = sum(len(h) for h in tbl.column("hashtags").to_pylist())
+    # Entity offsets count characters: Python's str indexing must give back the entity's text.
+    entities, misplaced, no_entities = 0, 0, 0
+    for text, ents in zip(tbl.column("text").to_pylist(), tbl.column("entities").to_pylist()):
+        if ents is None:
+            no_entities += 1
+            continue
+        for e in ents:
+            entities += 1
+            if text[e["start"]:e["end"]] != e["text"] or e["label"] not in ("PER", "ORG", "LOC", "MISC"):
+                misplaced += 1
+    sentiment = {}
+    for label in tbl.column("sentiment_label").to_pylist():
+        sentiment[str(label)] = sentiment.get(str(label), 0) + 1
+    last_commit = dt.history(1)[0]
     print(json.dumps({
+        "entities": entities,
+        "entities_misplaced": misplaced,
+        "rows_without_entities": no_entities,
+        "sentiment": sentiment,
+        "ner_weights_sha256": last_commit.get("tweetlake.ner.weights_sha256"),
+        "sentiment_method": last_commit.get("tweetlake.sentiment"),
         "rows": len(ids),
         "distinct_ids": len(set(ids)),
         "ids": sorted(ids),

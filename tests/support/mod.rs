@@ -113,6 +113,11 @@ pub fn tweetlake(cwd: &Path) -> Command {
         }
     }
     c.env("TWEETLAKE_LOG__LEVEL", "warn");
+    // The model scripts/setup-ner.sh trains; promote silver runs NER with it.
+    c.env(
+        "TWEETLAKE_SILVER__NER__MODEL",
+        repo_root().join("models/tweetlake-ner"),
+    );
     c
 }
 

@@ -7,6 +7,7 @@ mod ceiling;
 mod ingest_run;
 mod produce;
 mod produce_run;
+mod silver_run;
 mod tweets;
 
 use std::path::PathBuf;
@@ -40,8 +41,16 @@ struct Args {
     json: bool,
     /// `ingest` (Kafka → bronze) or `produce` (file → Kafka, and the disk spool; needs topics
     /// `<topic>.produce` and `<topic>.spool` and the broker's pid in `<work>/broker.pid`).
-    #[arg(long, default_value = "ingest", value_parser = ["ingest", "produce"])]
+    /// `silver`: after the ingest run, `promote silver` with NER off and on (1 and 2 threads),
+    /// and NER alone over `--ner-sample`.
+    #[arg(long, default_value = "ingest", value_parser = ["ingest", "produce", "silver"])]
     mode: String,
+    /// NER model directory for `--mode silver`.
+    #[arg(long, default_value = "models/tweetlake-ner")]
+    ner_model: PathBuf,
+    /// CoNLL file of real tweets for the NER-alone figure.
+    #[arg(long, default_value = "tests/fixtures/ner/btc-h-dev.conll")]
+    ner_sample: PathBuf,
 }
 
 fn main() -> Result<()> {
@@ -81,6 +90,9 @@ fn main() -> Result<()> {
             ingest.quarantined,
             args.messages
         );
+    }
+    if args.mode == "silver" {
+        return silver_bench(&args, &lake);
     }
     let report = Report {
         messages: args.messages,
@@ -174,6 +186,51 @@ fn produce_bench(args: &Args, factory: &tweets::TweetFactory) -> Result<()> {
         replay.cpu_seconds,
         replay.peak_rss_kb as f64 / 1024.0
     );
+    Ok(())
+}
+
+fn silver_bench(args: &Args, lake: &std::path::Path) -> Result<()> {
+    let (bin, model) = (&args.tweetlake, &args.ner_model);
+    let mut runs = Vec::new();
+    for threads in [None, Some(1), Some(2)] {
+        eprintln!("promote silver --full-refresh, NER threads {threads:?}…");
+        runs.push(silver_run::promote(bin, lake, &args.topic, model, threads)?);
+    }
+    for threads in [1, 2] {
+        eprintln!("NER alone, {threads} threads…");
+        runs.push(silver_run::ner_alone(
+            bin,
+            model,
+            &args.ner_sample,
+            threads,
+        )?);
+    }
+    if args.json {
+        let rows: Vec<_> = runs
+            .iter()
+            .map(|r| {
+                serde_json::json!({"run": r.label, "tweets": r.tweets, "seconds": r.elapsed.as_secs_f64(),
+                    "tweets_per_s": r.rate(), "cpu_seconds": r.cpu_seconds, "peak_rss_mb": r.peak_rss_kb as f64 / 1024.0})
+            })
+            .collect();
+        println!("{}", serde_json::Value::Array(rows));
+        return Ok(());
+    }
+    println!(
+        "{:<34} {:>8} {:>9} {:>10} {:>9} {:>12}",
+        "run", "tweets", "seconds", "tweets/s", "CPU s", "peak RSS MB"
+    );
+    for r in &runs {
+        println!(
+            "{:<34} {:>8} {:>9.1} {:>10.0} {:>9.1} {:>12.0}",
+            r.label,
+            r.tweets,
+            r.elapsed.as_secs_f64(),
+            r.rate(),
+            r.cpu_seconds,
+            r.peak_rss_kb as f64 / 1024.0
+        );
+    }
     Ok(())
 }
 

@@ -87,6 +87,11 @@ pub enum Command {
         #[command(subcommand)]
         layer: PromoteLayer,
     },
+    /// Train, score and try the named-entity model (silver.ner).
+    Ner {
+        #[command(subcommand)]
+        action: NerAction,
+    },
     /// Manage the X API filtered-stream rules (token from TWEETLAKE_PRODUCE__X_API__BEARER_TOKEN).
     Rules {
         #[command(subcommand)]
@@ -175,6 +180,65 @@ pub enum PromoteLayer {
         #[arg(long)]
         full_refresh: bool,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NerAction {
+    /// Fine-tune a base BERT encoder into a PER/ORG/LOC/MISC tagger on CoNLL files (fixed seed).
+    Train(NerTrainArgs),
+    /// Entity-level precision, recall and F1 per label (exact span, CoNLL style) on CoNLL files.
+    Eval {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Model directory (default: silver.ner.model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Print the entities the model finds in each text (one per argument).
+    Tag {
+        #[arg(required = true)]
+        texts: Vec<String>,
+        /// Model directory (default: silver.ner.model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct NerTrainArgs {
+    /// Base encoder directory (config.json, model.safetensors, vocab.txt), e.g. all-MiniLM-L6-v2.
+    #[arg(long)]
+    pub base: PathBuf,
+    /// Training data, CoNLL `token<TAB>tag`; repeat for several files.
+    #[arg(long = "data", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Where to write the model (default: silver.ner.model).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Model id recorded in the manifest and in silver's commits.
+    #[arg(long, default_value = "tweetlake-ner-minilm-l6")]
+    pub id: String,
+    /// Model version recorded in the manifest and in silver's commits.
+    #[arg(long, default_value = "1")]
+    pub version: String,
+    #[arg(long, default_value_t = 1)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1.5e-4)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = 0.1)]
+    pub warmup: f64,
+    #[arg(long, default_value_t = 0.01)]
+    pub weight_decay: f64,
+    /// Word pieces per sentence, [CLS] and [SEP] included.
+    #[arg(long, default_value_t = 128)]
+    pub max_len: usize,
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
+    /// libtorch threads (default: silver.ner.threads).
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]

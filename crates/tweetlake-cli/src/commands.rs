@@ -10,6 +10,7 @@ use tweetlake_core::Lake;
 
 use crate::cli::{Cli, Command, PromoteLayer};
 
+mod ner;
 mod produce;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -33,6 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Status { json, offline } => status(&config, &lake, json, offline).await,
             Command::Produce(args) => produce::produce(config.clone(), *args).await,
             Command::Rules { action } => produce::rules(&config, action).await,
+            Command::Ner { action } => ner::run(&config, action),
             Command::Promote {
                 layer: PromoteLayer::Silver { full_refresh },
             } => promote_silver(&config, &lake, full_refresh).await,
@@ -156,9 +158,18 @@ async fn promote_silver(config: &Config, lake: &Lake, full_refresh: bool) -> Res
             .from_version
             .map_or("start".to_string(), |v| format!("v{v}"));
         println!(
-            "silver/tweets from bronze/{} {from}..v{}: {} rows read, {} tweets inserted, {} duplicates, {} deleted, {} quarantined, {} control messages",
-            r.bronze_table, r.to_version, r.bronze_rows, r.tweets_inserted, r.duplicates, r.deleted, r.quarantined, r.control_messages
+            "silver/tweets from bronze/{} {from}..v{}: {} rows read, {} tweets inserted, {} duplicates, {} deleted, {} quarantined ({} by expectations), {} control messages",
+            r.bronze_table, r.to_version, r.bronze_rows, r.tweets_inserted, r.duplicates, r.deleted, r.quarantined, r.dropped, r.control_messages
         );
+        for q in r.quality.iter().filter(|q| q.failed > 0) {
+            println!(
+                "  expectation {} ({}): {} of {} tweets failed",
+                q.rule,
+                q.action.as_str(),
+                q.failed,
+                q.checked
+            );
+        }
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    limit_malloc_arenas();
+    reexec_with_runtime_env();
     tune_malloc();
     let cli = cli::Cli::parse();
     match commands::run(cli) {
@@ -33,33 +33,45 @@ fn tune_malloc() {
     }
 }
 
-/// glibc gives contending threads their own arenas (up to 8 per core) and memory freed in one is
-/// not reused by the others: over a 1 M-message backlog the runtime's arenas peaked at 490 MB,
-/// against 310 MB with two (and no loss of speed). `mallopt(M_ARENA_MAX)` at the top of `main`
-/// was measured to change nothing, while the same limit as a glibc tunable works, so the process
-/// runs itself again, once, with `glibc.malloc.arena_max=2` added to `GLIBC_TUNABLES` (same pid,
-/// arguments and environment otherwise). A limit the user set is left alone.
-fn limit_malloc_arenas() {
+/// Settings that only take effect when the process starts, so the process runs itself again,
+/// once (same pid, arguments and environment otherwise), with them added:
+///
+/// - glibc gives contending threads their own arenas (up to 8 per core) and memory freed in one
+///   is not reused by the others: over a 1 M-message backlog the runtime's arenas peaked at
+///   490 MB, against 310 MB with two (and no loss of speed). `mallopt(M_ARENA_MAX)` at the top of
+///   `main` was measured to change nothing, while the same limit as the glibc tunable
+///   `glibc.malloc.arena_max=2` works.
+/// - libgomp (libtorch's OpenMP, loaded with the binary) spin-waits between parallel regions
+///   unless `OMP_WAIT_POLICY=PASSIVE`: on two busy cores NER drops from ~150 to ~20 texts/s.
+///
+/// A value the user set is left alone.
+fn reexec_with_runtime_env() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     {
         use std::os::unix::process::CommandExt;
         const TUNABLE: &str = "glibc.malloc.arena_max";
-        // The allocator's own switch, read at the process edge like the libc call above.
-        let current = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
-        if current.contains(TUNABLE) {
+        // The allocator's and OpenMP's own switches, read at the process edge.
+        let tunables = std::env::var("GLIBC_TUNABLES").unwrap_or_default();
+        let omp_set = std::env::var_os("OMP_WAIT_POLICY").is_some();
+        if tunables.contains(TUNABLE) && omp_set {
             return;
         }
         let Ok(exe) = std::env::current_exe() else {
             return;
         };
-        let value = match current.is_empty() {
-            true => format!("{TUNABLE}=2"),
-            false => format!("{current}:{TUNABLE}=2"),
-        };
-        let err = std::process::Command::new(exe)
-            .args(std::env::args_os().skip(1))
-            .env("GLIBC_TUNABLES", value)
-            .exec();
-        eprintln!("warning: running without the malloc arena limit: {err}");
+        let mut cmd = std::process::Command::new(exe);
+        cmd.args(std::env::args_os().skip(1));
+        if !tunables.contains(TUNABLE) {
+            let value = match tunables.is_empty() {
+                true => format!("{TUNABLE}=2"),
+                false => format!("{tunables}:{TUNABLE}=2"),
+            };
+            cmd.env("GLIBC_TUNABLES", value);
+        }
+        if !omp_set {
+            cmd.env("OMP_WAIT_POLICY", "PASSIVE");
+        }
+        let err = cmd.exec();
+        eprintln!("warning: running without the malloc arena limit and OpenMP wait policy: {err}");
     }
 }

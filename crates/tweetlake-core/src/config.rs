@@ -26,6 +26,7 @@ pub struct Config {
     pub kafka: KafkaConfig,
     pub produce: ProduceConfig,
     pub bronze: BronzeConfig,
+    pub silver: SilverConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -304,6 +305,9 @@ impl Config {
                 "must be above 0".into(),
             ));
         }
+        self.silver
+            .check()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         self.validate_flush(&invalid)?;
         self.validate_tables(&invalid)?;
         if let Some(listen) = &self.metrics.listen {
@@ -512,6 +516,12 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
         _ => None,
     }
 }
+
+mod silver;
+pub use silver::{
+    default_expectations, ExpectationAction, ExpectationConfig, NerConfig, SentimentConfig,
+    SilverConfig,
+};
 
 mod produce;
 pub use produce::{

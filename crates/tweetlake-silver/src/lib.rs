@@ -1,8 +1,12 @@
 //! The silver layer: bronze rows parsed into one typed `silver/tweets` table for both API
 //! versions — deduplicated, deletes and edits honoured, lineage back to bronze — promoted
-//! incrementally and idempotently; beside it `deletes`, `tweets_quarantine`, `stream_events`.
+//! incrementally and idempotently, with named entities, sentiment and data-quality expectations;
+//! beside it `deletes`, `notices`, `tweets_quarantine`, `stream_events` and `quality`.
 
 mod bronze_read;
+pub mod enrich;
+pub mod expect;
+pub mod notices;
 pub mod promote;
 pub mod rows;
 pub mod schema;
@@ -29,4 +33,15 @@ pub enum SilverError {
     Core(#[from] CoreError),
     #[error("building silver rows: {0}")]
     Arrow(#[from] ArrowError),
+    #[error("named entities: {0}")]
+    Ner(String),
+    #[error("silver.expectations rule `{rule}`: {reason}")]
+    Expectation { rule: String, reason: String },
+    #[error("expectation `{rule}` failed for {failed} of {checked} tweets (first: tweet {example}); its action is `fail`, so nothing was committed")]
+    ExpectationFailed {
+        rule: String,
+        failed: u64,
+        checked: u64,
+        example: i64,
+    },
 }

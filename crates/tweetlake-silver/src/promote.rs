@@ -19,10 +19,16 @@ use tweetlake_core::{Lake, Layer};
 use tweetlake_twitter::{parse_message, Message, Tweet};
 
 use crate::bronze_read::{new_files, read_file, read_ids, BronzeRow};
+use crate::enrich::Enricher;
+use crate::expect::{Expectations, RuleCount};
+use crate::notices::{
+    notices_batch, read_notices, Notice, NoticeIndex, NoticeKind, NoticeRow, LOCATION_COLUMNS,
+};
 use crate::rows::{Lineage, TweetRows};
 use crate::schema::PARTITION_COLUMN;
 use crate::side_tables::{
-    deletes_batch, quarantine_batch, stream_events_batch, DeleteReason, DeleteRow, QuarantineRow,
+    deletes_batch, quality_batch, quarantine_batch, stream_events_batch, DeleteReason, DeleteRow,
+    QuarantineRow,
 };
 use crate::SilverError;
 
@@ -45,16 +51,22 @@ pub struct PromoteReport {
     pub duplicates: u64,
     pub deleted: u64,
     pub quarantined: u64,
+    /// Of the quarantined, the tweets a `drop` expectation removed.
+    pub dropped: u64,
     pub control_messages: u64,
+    /// Every expectation's counts in this run.
+    pub quality: Vec<RuleCount>,
 }
 
 /// What one run read, sorted into what each table gets.
 #[derive(Default)]
 struct Sorted {
-    tweets: HashMap<i64, (Tweet, Lineage, usize)>,
+    /// Each tweet with its bronze coordinates, file index and raw JSON (for the quarantine).
+    tweets: HashMap<i64, (Tweet, Lineage, usize, String)>,
     /// Side-table rows with the index of the bronze file they came from.
     deletes: Vec<(usize, DeleteRow)>,
     quarantine: Vec<(usize, QuarantineRow)>,
+    notices: Vec<(usize, NoticeRow)>,
     events: Vec<(usize, &'static str, Option<i64>)>,
     duplicates: u64,
     rows: u64,
@@ -64,15 +76,29 @@ impl Sorted {
     fn add(&mut self, file: usize, row: BronzeRow) {
         self.rows += 1;
         let lineage = row.lineage;
-        let mut event =
-            |kind: &'static str, track: Option<i64>| self.events.push((file, kind, track));
+        let mut notice = |kind, user_id, tweet_id, countries: Vec<String>| {
+            let notice = Notice {
+                kind,
+                user_id,
+                tweet_id,
+            };
+            let lineage = lineage.clone();
+            self.notices.push((
+                file,
+                NoticeRow {
+                    notice,
+                    countries,
+                    lineage,
+                },
+            ));
+        };
         match parse_message(row.raw.as_bytes()) {
             Ok(Message::Tweet(t)) => {
                 // Replays and redeliveries carry the same tweet again: the first copy stays.
                 match self.tweets.entry(t.id) {
                     Entry::Occupied(_) => self.duplicates += 1,
                     Entry::Vacant(slot) => {
-                        slot.insert((*t, lineage, file));
+                        slot.insert((*t, lineage, file, row.raw));
                     }
                 }
             }
@@ -90,17 +116,39 @@ impl Sorted {
                     lineage,
                 },
             )),
-            Ok(Message::Limit { track, .. }) => event("limit", Some(track)),
-            Ok(Message::ScrubGeo { .. }) => event("scrub_geo", None),
-            Ok(Message::Withheld { .. }) => event("withheld", None),
-            Ok(Message::Warning { .. }) => event("warning", None),
-            Ok(Message::Disconnect { .. }) => event("disconnect", None),
-            Ok(Message::Other) => event("other", None),
+            Ok(Message::ScrubGeo {
+                user_id,
+                up_to_tweet_id,
+            }) => {
+                notice(
+                    NoticeKind::ScrubGeo,
+                    Some(user_id),
+                    Some(up_to_tweet_id),
+                    Vec::new(),
+                );
+                self.events.push((file, "scrub_geo", None));
+            }
+            Ok(Message::Withheld {
+                tweet_id,
+                user_id,
+                countries,
+            }) => {
+                match tweet_id {
+                    Some(_) => notice(NoticeKind::TweetWithheld, user_id, tweet_id, countries),
+                    None => notice(NoticeKind::UserWithheld, user_id, None, countries),
+                }
+                self.events.push((file, "withheld", None));
+            }
+            Ok(Message::Limit { track, .. }) => self.events.push((file, "limit", Some(track))),
+            Ok(Message::Warning { .. }) => self.events.push((file, "warning", None)),
+            Ok(Message::Disconnect { .. }) => self.events.push((file, "disconnect", None)),
+            Ok(Message::Other) => self.events.push((file, "other", None)),
             Err(e) => self.quarantine.push((
                 file,
                 QuarantineRow {
                     raw: row.raw,
                     error: e.to_string(),
+                    rule: None,
                     lineage,
                 },
             )),
@@ -111,7 +159,7 @@ impl Sorted {
     /// history but the last (the history is the same on every version).
     fn supersede_edits(&mut self) {
         let mut superseded = Vec::new();
-        for (t, lineage, file) in self.tweets.values() {
+        for (t, lineage, file, _) in self.tweets.values() {
             if let Some((_, earlier)) = t.edit_history.split_last() {
                 for id in earlier {
                     let row = DeleteRow {
@@ -135,6 +183,8 @@ struct Tables {
     deletes: DeltaTable,
     quarantine: DeltaTable,
     events: DeltaTable,
+    quality: DeltaTable,
+    notices: DeltaTable,
 }
 
 impl Tables {
@@ -148,6 +198,8 @@ impl Tables {
             deletes: open("deletes").await?,
             quarantine: open("tweets_quarantine").await?,
             events: open("stream_events").await?,
+            quality: open("quality").await?,
+            notices: open("notices").await?,
         })
     }
 }
@@ -176,6 +228,9 @@ async fn promote_until(
     options: PromoteOptions,
     stage: Stage,
 ) -> Result<PromoteReport, SilverError> {
+    // Model and checks first: a bad one stops the run before any table is read or written.
+    let expectations = Expectations::compile(&config.silver.effective_expectations())?;
+    let mut enricher = Enricher::from_config(&config.silver)?;
     let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
     let bronze = open_table(&bronze_url, lake.storage_options()).await?;
     let Some(to_version) = bronze.version().map(|v| v as i64) else {
@@ -213,6 +268,9 @@ async fn promote_until(
         },
         full_refresh: options.full_refresh,
         from_version,
+        metadata: enricher.commit_metadata(),
+        bronze_table: bronze_table.to_string(),
+        started_us: chrono::Utc::now().timestamp_micros(),
     };
     async {
         let files = new_files(&bronze, from_version)
@@ -242,23 +300,61 @@ async fn promote_until(
                 .await
                 .map_err(delta("reading silver/deletes"))?
         };
-        write_side_tables(&mut tables, &bronze, &files, &sorted, &run).await?;
-        if stage == Stage::SideTables {
-            return Ok(());
-        }
+        let known_notices = if options.replace || !exists(&tables.notices) {
+            Vec::new()
+        } else {
+            read_notices(&tables.notices)
+                .await
+                .map_err(delta("reading silver/notices"))?
+        };
         let gone: HashSet<i64> = known
             .into_iter()
             .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
             .collect();
         let new_deletes: Vec<i64> = sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect();
-        let mut tweets: Vec<(Tweet, Lineage, usize)> = sorted.tweets.into_values().collect();
+        let mut tweets: Vec<_> = std::mem::take(&mut sorted.tweets).into_values().collect();
         tweets.sort_by_key(|(t, ..)| t.id);
+        let notices = NoticeIndex::new(
+            known_notices
+                .iter()
+                .chain(sorted.notices.iter().map(|(_, n)| &n.notice)),
+        );
         let mut rows = TweetRows::default();
-        for (t, lineage, _) in tweets.into_iter().filter(|(t, ..)| !gone.contains(&t.id)) {
+        let mut origins = Vec::new();
+        for (mut t, lineage, file, raw) in
+            tweets.into_iter().filter(|(t, ..)| !gone.contains(&t.id))
+        {
+            notices.apply(&mut t);
+            origins.push((file, raw, lineage.clone()));
             rows.push(t, lineage);
         }
+        enricher.apply(&mut rows)?;
+        let outcome = expectations.check(&rows.to_batch()?)?;
+        for (i, rule) in &outcome.dropped {
+            let (file, raw, lineage) = &origins[*i];
+            let check = expectations.check_of(rule).unwrap_or_default();
+            let row = QuarantineRow {
+                raw: raw.clone(),
+                error: format!("expectation `{rule}` failed: {check}"),
+                rule: Some(rule.clone()),
+                lineage: lineage.clone(),
+            };
+            sorted.quarantine.push((*file, row));
+        }
+        report.dropped = outcome.dropped.len() as u64;
+        report.quarantined += report.dropped;
+        report.quality = outcome.counts.clone();
+        write_side_tables(&mut tables, &bronze, &files, &sorted, &outcome.counts, &run).await?;
+        if stage == Stage::SideTables {
+            return Ok(());
+        }
+        let new_notices = NoticeIndex::new(sorted.notices.iter().map(|(_, n)| &n.notice));
+        let changes = Changes {
+            deleted: &new_deletes,
+            notices: &new_notices,
+        };
         report.tweets_inserted =
-            upsert_tweets(&mut tables.tweets, rows.to_batch()?, &new_deletes, &run).await?;
+            upsert_tweets(&mut tables.tweets, outcome.kept, changes, &run).await?;
         Ok::<_, SilverError>(())
     }
     .instrument(span)
@@ -275,6 +371,24 @@ struct Run {
     /// Everything is read again: nothing a table recorded earlier counts as done.
     full_refresh: bool,
     from_version: Option<i64>,
+    /// The NER model and sentiment method, in every commit's `commitInfo`.
+    metadata: Vec<(String, serde_json::Value)>,
+    bronze_table: String,
+    started_us: i64,
+}
+
+impl Run {
+    /// The run's metadata without the transaction: for the delete that precedes the merge, which
+    /// must not mark the bronze version done on its own.
+    fn commit_metadata_only(&self) -> CommitProperties {
+        CommitProperties::default().with_metadata(self.metadata.clone())
+    }
+
+    fn commit_properties(&self) -> CommitProperties {
+        CommitProperties::default()
+            .with_application_transactions(vec![self.txn.clone()])
+            .with_metadata(self.metadata.clone())
+    }
 }
 
 /// Appends each side table's rows. A table a crashed run already brought further than `from` (up to
@@ -284,6 +398,7 @@ async fn write_side_tables(
     bronze: &DeltaTable,
     files: &[Path],
     sorted: &Sorted,
+    quality: &[RuleCount],
     run: &Run,
 ) -> Result<(), SilverError> {
     let covered = covered_files(&tables.deletes, bronze, files, run).await?;
@@ -293,6 +408,10 @@ async fn write_side_tables(
     let covered = covered_files(&tables.quarantine, bronze, files, run).await?;
     let rows = uncovered(&sorted.quarantine, &covered);
     append(&mut tables.quarantine, quarantine_batch(&rows)?, run).await?;
+
+    let covered = covered_files(&tables.notices, bronze, files, run).await?;
+    let rows = uncovered(&sorted.notices, &covered);
+    append(&mut tables.notices, notices_batch(&rows)?, run).await?;
 
     let covered = covered_files(&tables.events, bronze, files, run).await?;
     let mut counts: BTreeMap<&str, (i64, Option<i64>)> = BTreeMap::new();
@@ -308,7 +427,9 @@ async fn write_side_tables(
         stream_events_batch(run.txn.version, &counts)?,
         run,
     )
-    .await
+    .await?;
+    let batch = quality_batch(&run.bronze_table, run.txn.version, run.started_us, quality)?;
+    append(&mut tables.quality, batch, run).await
 }
 
 /// The rows whose file is not among `covered`.
@@ -369,7 +490,7 @@ async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result
     if !run.full_refresh && app_txn_version(table, &run.app).await? == Some(txn.version) {
         return Ok(());
     }
-    let props = CommitProperties::default().with_application_transactions(vec![txn.clone()]);
+    let props = run.commit_properties();
     let written = table
         .clone()
         .write(vec![batch])
@@ -383,14 +504,20 @@ async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result
 
 /// Removes deleted ids, then inserts the tweets silver does not have yet (matched on event date
 /// and id, so only the dates in the batch are scanned). Returns the rows inserted.
+/// What this run changes in rows silver already holds.
+struct Changes<'a> {
+    deleted: &'a [i64],
+    notices: &'a NoticeIndex,
+}
+
 async fn upsert_tweets(
     table: &mut DeltaTable,
     batch: RecordBatch,
-    deleted: &[i64],
+    changes: Changes<'_>,
     run: &Run,
 ) -> Result<u64, SilverError> {
     let (txn, app, mode) = (&run.txn, run.app.as_str(), run.mode);
-    let props = || CommitProperties::default().with_application_transactions(vec![txn.clone()]);
+    let props = || run.commit_properties();
     if !exists(table) || mode == SaveMode::Overwrite {
         let rows = batch.num_rows() as u64;
         let written = table
@@ -407,14 +534,40 @@ async fn upsert_tweets(
     if !run.full_refresh && app_txn_version(table, app).await? == Some(txn.version) {
         return Ok(0);
     }
-    if !deleted.is_empty() {
-        let ids: Vec<String> = deleted.iter().map(i64::to_string).collect();
+    if !changes.deleted.is_empty() {
+        let ids: Vec<String> = changes.deleted.iter().map(i64::to_string).collect();
         let (after, _) = table
             .clone()
             .delete()
             .with_predicate(format!("tweet_id IN ({})", ids.join(",")))
+            .with_commit_properties(run.commit_metadata_only())
             .await
             .map_err(delta("deleting from silver/tweets"))?;
+        *table = after;
+    }
+    // Like the delete, the updates carry no transaction: a crash after them reruns them, which
+    // changes nothing the second time.
+    let (scrub, withheld) = changes.notices.predicates();
+    if let Some(predicate) = scrub {
+        let update = LOCATION_COLUMNS.iter().fold(
+            table.clone().update().with_predicate(predicate),
+            |u, column| u.with_update(*column, "NULL"),
+        );
+        let (after, _) = update
+            .with_commit_properties(run.commit_metadata_only())
+            .await
+            .map_err(delta("clearing scrubbed locations in silver/tweets"))?;
+        *table = after;
+    }
+    if let Some(predicate) = withheld {
+        let (after, _) = table
+            .clone()
+            .update()
+            .with_predicate(predicate)
+            .with_update("withheld", "true")
+            .with_commit_properties(run.commit_metadata_only())
+            .await
+            .map_err(delta("flagging withheld tweets in silver/tweets"))?;
         *table = after;
     }
     let source = SessionContext::new()

@@ -4,15 +4,17 @@ use std::sync::Arc;
 
 use chrono::DateTime;
 use tweetlake_core::deltalake::arrow::array::{
-    new_null_array, ArrayRef, BooleanArray, Date32Array, Float64Array, Int32Array, Int64Array,
+    ArrayRef, BooleanArray, Date32Array, Float32Array, Float64Array, Int32Array, Int64Array,
     ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
 };
-use tweetlake_core::deltalake::arrow::buffer::OffsetBuffer;
+use tweetlake_core::deltalake::arrow::buffer::{NullBuffer, OffsetBuffer};
 use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field};
 use tweetlake_core::deltalake::arrow::error::ArrowError;
+use tweetlake_nlp::ner::Entity;
+use tweetlake_nlp::sentiment::Sentiment;
 use tweetlake_twitter::Tweet;
 
-use crate::schema::{rule_fields, tweets_schema, url_fields};
+use crate::schema::{entity_fields, rule_fields, tweets_schema, url_fields};
 
 /// Where a silver row came from in bronze.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -22,15 +24,34 @@ pub struct Lineage {
     pub offset: i64,
 }
 
+/// What the text-analytics stages add to a tweet; `None` where a stage is switched off.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Enrichment {
+    pub entities: Option<Vec<Entity>>,
+    pub sentiment: Option<Sentiment>,
+}
+
 /// Rows waiting to become one record batch.
 #[derive(Debug, Default)]
 pub struct TweetRows {
     rows: Vec<(Tweet, Lineage)>,
+    enrichment: Vec<Enrichment>,
 }
 
 impl TweetRows {
     pub fn push(&mut self, tweet: Tweet, lineage: Lineage) {
         self.rows.push((tweet, lineage));
+        self.enrichment.push(Enrichment::default());
+    }
+
+    /// The cleaned texts, in push order (what NER and sentiment read).
+    pub fn texts(&self) -> impl Iterator<Item = &str> {
+        self.rows.iter().map(|(t, _)| t.text.as_str())
+    }
+
+    /// Row `i`'s enrichment, for the stages to fill in.
+    pub fn enrichment_mut(&mut self) -> &mut [Enrichment] {
+        &mut self.enrichment
     }
 
     pub fn len(&self) -> usize {
@@ -109,7 +130,6 @@ impl TweetRows {
         )?;
         let schema = tweets_schema();
         let entities_type = schema.field_with_name("entities")?.data_type().clone();
-        let n = self.rows.len();
         let columns: Vec<ArrayRef> = vec![
             Arc::new(t().map(|x| Some(x.id)).collect::<Int64Array>()),
             Arc::new(
@@ -164,10 +184,19 @@ impl TweetRows {
             edit_history,
             flag(|x| x.withheld),
             opt_str(|x| x.source.as_deref()),
-            // Named entities and sentiment are filled by their stages; null until then.
-            new_null_array(&entities_type, n),
-            new_null_array(&DataType::Utf8, n),
-            new_null_array(&DataType::Float32, n),
+            self.entities_column(entities_type)?,
+            Arc::new(
+                self.enrichment
+                    .iter()
+                    .map(|e| e.sentiment.map(|s| s.polarity.as_str()))
+                    .collect::<StringArray>(),
+            ),
+            Arc::new(
+                self.enrichment
+                    .iter()
+                    .map(|e| e.sentiment.map(|s| s.score as f32))
+                    .collect::<Float32Array>(),
+            ),
             Arc::new(l().map(|x| Some(x.topic.as_str())).collect::<StringArray>()),
             Arc::new(l().map(|x| Some(x.partition)).collect::<Int32Array>()),
             Arc::new(l().map(|x| Some(x.offset)).collect::<Int64Array>()),
@@ -177,6 +206,54 @@ impl TweetRows {
             ),
         ];
         RecordBatch::try_new(schema, columns)
+    }
+}
+
+impl TweetRows {
+    /// `entities`: a list of (text, label, start, end, score) per row; null where NER did not run.
+    fn entities_column(&self, list_type: DataType) -> Result<ArrayRef, ArrowError> {
+        let all = || {
+            self.enrichment
+                .iter()
+                .flat_map(|e| e.entities.iter().flatten())
+        };
+        let items = StructArray::try_new(
+            entity_fields(),
+            vec![
+                Arc::new(
+                    all()
+                        .map(|e| Some(e.text.as_str()))
+                        .collect::<StringArray>(),
+                ),
+                Arc::new(
+                    all()
+                        .map(|e| Some(e.label.as_str()))
+                        .collect::<StringArray>(),
+                ),
+                Arc::new(all().map(|e| Some(e.start as i32)).collect::<Int32Array>()),
+                Arc::new(all().map(|e| Some(e.end as i32)).collect::<Int32Array>()),
+                Arc::new(all().map(|e| Some(e.score)).collect::<Float32Array>()),
+            ],
+            None,
+        )?;
+        let DataType::List(field) = list_type else {
+            return Err(ArrowError::SchemaError("entities is not a list".into()));
+        };
+        let lengths = self
+            .enrichment
+            .iter()
+            .map(|e| e.entities.as_ref().map_or(0, Vec::len));
+        let valid: Vec<bool> = self
+            .enrichment
+            .iter()
+            .map(|e| e.entities.is_some())
+            .collect();
+        Ok(Arc::new(ListArray::try_new(
+            field,
+            OffsetBuffer::from_lengths(lengths),
+            Arc::new(items),
+            Some(NullBuffer::from(valid)),
+        )?))
     }
 }
 

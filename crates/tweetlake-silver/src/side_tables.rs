@@ -1,6 +1,7 @@
 //! The small tables beside `silver/tweets`: `deletes` (every tweet removed and why, so gold can
 //! recompute what it touched), `tweets_quarantine` (bronze rows that are not valid tweets, with
-//! the reason) and `stream_events` (limit notices, warnings and other control messages, counted).
+//! the reason, or the expectation it failed), `stream_events` (limit notices, warnings and other
+//! control messages, counted) and `quality` (every expectation's counts, per run).
 
 use std::sync::Arc;
 
@@ -10,6 +11,7 @@ use tweetlake_core::deltalake::arrow::array::{
 use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use tweetlake_core::deltalake::arrow::error::ArrowError;
 
+use crate::expect::RuleCount;
 use crate::rows::Lineage;
 
 fn ts() -> DataType {
@@ -99,6 +101,8 @@ pub fn deletes_batch(rows: &[DeleteRow]) -> Result<RecordBatch, ArrowError> {
 pub struct QuarantineRow {
     pub raw: String,
     pub error: String,
+    /// The expectation a parsed tweet failed; `None` for a row that did not parse.
+    pub rule: Option<String>,
     pub lineage: Lineage,
 }
 
@@ -106,6 +110,7 @@ pub fn quarantine_schema() -> SchemaRef {
     let mut fields = vec![
         Field::new("raw_value", DataType::Utf8, false),
         Field::new("error_message", DataType::Utf8, false),
+        Field::new("rule", DataType::Utf8, true),
     ];
     fields.extend(lineage_fields());
     Arc::new(Schema::new(fields))
@@ -122,6 +127,11 @@ pub fn quarantine_batch(rows: &[QuarantineRow]) -> Result<RecordBatch, ArrowErro
         Arc::new(
             rows.iter()
                 .map(|r| Some(r.error.as_str()))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            rows.iter()
+                .map(|r| r.rule.as_deref())
                 .collect::<StringArray>(),
         ),
     ];
@@ -155,4 +165,78 @@ pub fn stream_events_batch(
         Arc::new(counts.iter().map(|c| c.2).collect::<Int64Array>()),
     ];
     RecordBatch::try_new(stream_events_schema(), columns)
+}
+
+/// Every expectation's counts for one run over bronze up to `bronze_version`.
+pub fn quality_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("bronze_table", DataType::Utf8, false),
+        Field::new("bronze_version", DataType::Int64, false),
+        Field::new("rule", DataType::Utf8, false),
+        Field::new("action", DataType::Utf8, false),
+        Field::new("check", DataType::Utf8, false),
+        Field::new("rows_checked", DataType::Int64, false),
+        Field::new("rows_failed", DataType::Int64, false),
+        Field::new("run_at", ts(), false),
+    ]))
+}
+
+pub fn quality_batch(
+    bronze_table: &str,
+    bronze_version: i64,
+    run_at_us: i64,
+    counts: &[RuleCount],
+) -> Result<RecordBatch, ArrowError> {
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(
+            counts
+                .iter()
+                .map(|_| Some(bronze_table))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|_| Some(bronze_version))
+                .collect::<Int64Array>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|c| Some(c.rule.as_str()))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|c| Some(c.action.as_str()))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|c| Some(c.check.as_str()))
+                .collect::<StringArray>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|c| Some(c.checked as i64))
+                .collect::<Int64Array>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|c| Some(c.failed as i64))
+                .collect::<Int64Array>(),
+        ),
+        Arc::new(
+            counts
+                .iter()
+                .map(|_| Some(run_at_us))
+                .collect::<TimestampMicrosecondArray>()
+                .with_timezone("UTC"),
+        ),
+    ];
+    RecordBatch::try_new(quality_schema(), columns)
 }

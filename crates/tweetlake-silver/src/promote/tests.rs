@@ -5,7 +5,7 @@
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
-use tweetlake_core::config::{Config, LakeConfig};
+use tweetlake_core::config::{Config, ExpectationAction, ExpectationConfig, LakeConfig};
 use tweetlake_core::deltalake::arrow::array::{Int32Array, Int64Array, RecordBatch, StringArray};
 use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
 use tweetlake_core::{Lake, Layer};
@@ -56,13 +56,15 @@ struct Setup {
 impl Setup {
     fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config = Config {
+        let mut config = Config {
             lake: LakeConfig {
                 root: format!("file://{}", dir.path().display()),
                 ..Default::default()
             },
             ..Default::default()
         };
+        // The NER model is exercised end to end (tests/silver.rs); these tests check the job.
+        config.silver.ner.enabled = false;
         let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
         Self {
             _dir: dir,
@@ -304,4 +306,173 @@ async fn a_missing_bronze_table_is_named() {
         "{err}"
     );
     assert!(err.to_string().contains("bronze/tweets"), "{err}");
+}
+
+/// A tweet whose created_at is the given RFC 3339 time (a real v1.1 tweet, re-dated).
+fn redated(id: i64, created_at: &str) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&line(V1, A)).unwrap();
+    v["id"] = id.into();
+    v["id_str"] = id.to_string().into();
+    let t = chrono::DateTime::parse_from_rfc3339(created_at).unwrap();
+    v["created_at"] = t.format("%a %b %d %H:%M:%S %z %Y").to_string().into();
+    v.to_string()
+}
+
+#[tokio::test]
+async fn expectations_warn_drop_and_count_every_rule() {
+    let mut s = Setup::new();
+    s.config.silver.expectations = vec![ExpectationConfig {
+        name: "not_b".into(),
+        check: format!("tweet_id <> {B}"),
+        action: ExpectationAction::Warn,
+    }];
+    // 2005 is before Twitter existed: the default `created_at_sane` drops it.
+    s.bronze(&[
+        line(V1, A),
+        line(V2, B),
+        redated(42, "2005-06-01T00:00:00Z"),
+    ])
+    .await;
+    let r = s.promote(false).await;
+    assert_eq!((r.tweets_inserted, r.dropped, r.quarantined), (2, 1, 1));
+    assert_eq!(s.ids("tweets", "tweet_id").await, BTreeSet::from([A, B]));
+    // The dropped tweet is quarantined with its bronze offset (2) and the rule's name.
+    assert_eq!(
+        s.column("tweets_quarantine", "bronze_offset").await,
+        vec![2]
+    );
+    let counts: Vec<(String, u64, u64)> = r
+        .quality
+        .iter()
+        .map(|c| (c.rule.clone(), c.checked, c.failed))
+        .collect();
+    assert_eq!(
+        counts,
+        [
+            ("tweet_id_present".to_string(), 3, 0),
+            ("created_at_sane".to_string(), 3, 1),
+            ("text_not_empty".to_string(), 3, 0),
+            ("lang_known".to_string(), 3, 0),
+            ("not_b".to_string(), 3, 1),
+        ]
+    );
+    // The same counts are in silver/quality, one row per rule.
+    assert_eq!(
+        s.column("quality", "rows_failed").await,
+        vec![0, 0, 0, 1, 1]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_fail_rule_commits_nothing() {
+    let mut s = Setup::new();
+    s.config.silver.expectations = vec![ExpectationConfig {
+        name: "english_only".into(),
+        check: "lang = 'en'".into(),
+        action: ExpectationAction::Fail,
+    }];
+    let mut other = serde_json::from_str::<serde_json::Value>(&line(V1, A)).unwrap();
+    other["lang"] = "fr".into();
+    s.bronze(&[line(V2, B), other.to_string()]).await;
+    let err = promote(&s.config, &s.lake, "tweets", PromoteOptions::default())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(
+        msg.contains("expectation `english_only` failed for 1 of 2 tweets"),
+        "{msg}"
+    );
+    assert!(msg.contains(&format!("first: tweet {A}")), "{msg}");
+    let url = s.lake.table_url(Layer::Silver, "tweets");
+    assert!(!exists(&open_table(&url, &HashMap::new()).await.unwrap()));
+}
+
+#[tokio::test]
+async fn a_bad_check_is_named_before_anything_is_read() {
+    let mut s = Setup::new();
+    s.config.silver.expectations = vec![ExpectationConfig {
+        name: "typo".into(),
+        check: "no_such_column > 1".into(),
+        action: ExpectationAction::Warn,
+    }];
+    // No bronze table either: the check is reported first.
+    let err = promote(&s.config, &s.lake, "tweets", PromoteOptions::default())
+        .await
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.starts_with("silver.expectations rule `typo`"), "{msg}");
+    assert!(msg.contains("no_such_column"), "{msg}");
+}
+
+#[tokio::test]
+async fn every_commit_records_the_sentiment_method() {
+    let mut s = Setup::new();
+    s.bronze(&[line(V1, A)]).await;
+    s.promote(false).await;
+    let url = s.lake.table_url(Layer::Silver, "tweets");
+    let t = open_table(&url, &HashMap::new()).await.unwrap();
+    use futures::TryStreamExt;
+    let history: Vec<_> = t.history(Some(1)).try_collect().await.unwrap();
+    let info = history.first().unwrap();
+    assert_eq!(
+        info.info.get("tweetlake.sentiment"),
+        Some(&serde_json::json!("vader 3.3.2"))
+    );
+}
+
+/// `SELECT place_id, withheld FROM silver/tweets WHERE tweet_id = id`, through DataFusion.
+async fn place_and_withheld(s: &Setup, id: i64) -> (Option<String>, bool) {
+    use tweetlake_core::deltalake::arrow::array::{Array, AsArray};
+    let url = s.lake.table_url(Layer::Silver, "tweets");
+    let t = open_table(&url, &HashMap::new()).await.unwrap();
+    let ctx = SessionContext::new();
+    ctx.register_table("tweets", t.table_provider().await.unwrap())
+        .unwrap();
+    let sql = format!("SELECT place_id, withheld FROM tweets WHERE tweet_id = {id}");
+    let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+    let b = batches.iter().find(|b| b.num_rows() > 0).expect("row");
+    let place =
+        tweetlake_core::deltalake::arrow::compute::cast(b.column(0), &DataType::Utf8).unwrap();
+    let place = place.as_string::<i32>();
+    let place = (!place.is_null(0)).then(|| place.value(0).to_string());
+    (place, b.column(1).as_boolean().value(0))
+}
+
+fn author(raw: &str) -> i64 {
+    match parse_message(raw.as_bytes()).unwrap() {
+        Message::Tweet(t) => t.author_id.unwrap(),
+        other => panic!("not a tweet: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn scrub_geo_and_withheld_reach_stored_and_later_tweets() {
+    let mut s = Setup::new();
+    let b = line(V2, B);
+    let b_author = author(&b);
+    s.bronze(std::slice::from_ref(&b)).await;
+    s.promote(false).await;
+    assert_eq!(
+        place_and_withheld(&s, B).await,
+        (Some("e4a0d228eb6be76b".to_string()), false)
+    );
+
+    // B is already stored when its scrub arrives; A arrives after its withheld notice.
+    let scrub = format!(
+        r#"{{"scrub_geo":{{"user_id":{b_author},"user_id_str":"{b_author}","up_to_status_id":{B},"up_to_status_id_str":"{B}"}}}}"#
+    );
+    let withheld = format!(
+        r#"{{"status_withheld":{{"id":{A},"user_id":1,"withheld_in_countries":["DE","AR"]}}}}"#
+    );
+    s.bronze(&[scrub, withheld, line(V1, A)]).await;
+    s.promote(false).await;
+    assert_eq!(place_and_withheld(&s, B).await, (None, false));
+    assert!(place_and_withheld(&s, A).await.1);
+
+    // A whole account withheld: its stored tweets are flagged.
+    let user = format!(r#"{{"user_withheld":{{"id":{b_author},"withheld_in_countries":["XY"]}}}}"#);
+    s.bronze(&[user]).await;
+    s.promote(false).await;
+    assert_eq!(place_and_withheld(&s, B).await, (None, true));
+    assert_eq!(s.column("notices", "bronze_offset").await, vec![1, 2, 4]);
 }

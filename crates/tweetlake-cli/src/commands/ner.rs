@@ -1,0 +1,128 @@
+//! `tweetlake ner train|eval|tag`: builds and checks the NER model that silver uses.
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use tweetlake_core::config::Config;
+use tweetlake_nlp::ner::conll::read_conll;
+use tweetlake_nlp::ner::eval::Scores;
+use tweetlake_nlp::ner::manifest::Hyper;
+use tweetlake_nlp::ner::{self, LabelMap, NerModel, TrainOptions};
+
+use crate::cli::{NerAction, NerTrainArgs};
+
+pub fn run(config: &Config, action: NerAction) -> Result<()> {
+    let labels = LabelMap::from_names(&config.silver.ner.labels).context("silver.ner.labels")?;
+    match action {
+        NerAction::Train(args) => train(config, &labels, args),
+        NerAction::Eval { files, model } => eval(config, &labels, &files, model.as_deref()),
+        NerAction::Tag { texts, model } => tag(config, &labels, &texts, model.as_deref()),
+    }
+}
+
+fn model_dir(config: &Config, flag: Option<&Path>) -> PathBuf {
+    flag.map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from(&config.silver.ner.model))
+}
+
+fn load(config: &Config, labels: &LabelMap, flag: Option<&Path>) -> Result<NerModel> {
+    let dir = model_dir(config, flag);
+    let mut model = NerModel::load(&dir, labels, config.silver.ner.batch_size)
+        .with_context(|| format!("loading the NER model in {}", dir.display()))?;
+    model.set_workers(config.silver.ner.threads)?;
+    Ok(model)
+}
+
+fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
+    let out = model_dir(config, a.out.as_deref());
+    let opts = TrainOptions {
+        base: a.base,
+        train: a.data,
+        out: out.clone(),
+        id: a.id,
+        version: a.version,
+        hyper: Hyper {
+            epochs: a.epochs,
+            batch_size: a.batch_size,
+            learning_rate: a.learning_rate,
+            warmup_fraction: a.warmup,
+            weight_decay: a.weight_decay,
+            max_len: a.max_len,
+            seed: a.seed,
+        },
+        threads: a.threads.unwrap_or(config.silver.ner.threads),
+    };
+    let on_terminal = std::io::stderr().is_terminal();
+    let started = std::time::Instant::now();
+    let info = ner::train(&opts, labels, |p| {
+        let every = if on_terminal { 1 } else { 50 };
+        if p.step % every == 0 || p.step == p.steps {
+            let line = format!(
+                "epoch {} step {}/{} loss {:.4} ({:.0}s)",
+                p.epoch + 1,
+                p.step,
+                p.steps,
+                p.loss,
+                started.elapsed().as_secs_f64()
+            );
+            if on_terminal {
+                eprint!("\r{line}   ");
+            } else {
+                tracing::info!("{line}");
+            }
+        }
+    })
+    .with_context(|| format!("training into {}", out.display()))?;
+    if on_terminal {
+        eprintln!();
+    }
+    println!(
+        "wrote {} ({} v{}, weights sha256 {})",
+        out.display(),
+        info.id,
+        info.version,
+        info.weights_sha256
+    );
+    Ok(())
+}
+
+fn eval(config: &Config, labels: &LabelMap, files: &[PathBuf], flag: Option<&Path>) -> Result<()> {
+    let mut model = load(config, labels, flag)?;
+    for file in files {
+        let sentences = read_conll(file, labels)?;
+        let words: Vec<Vec<&str>> = sentences
+            .iter()
+            .map(|s| s.words.iter().map(String::as_str).collect())
+            .collect();
+        let started = std::time::Instant::now();
+        let predicted = model.tag_words(&words)?;
+        let seconds = started.elapsed().as_secs_f64();
+        let mut scores = Scores::default();
+        for (s, p) in sentences.iter().zip(&predicted) {
+            let tags: Vec<_> = p.iter().map(|t| t.0).collect();
+            scores.add(&s.tags, &tags);
+        }
+        println!("{}\n{scores}", file.display());
+        println!(
+            "tagged {} sentences in {seconds:.2} s ({:.0} sentences/s)\n",
+            words.len(),
+            words.len() as f64 / seconds
+        );
+    }
+    Ok(())
+}
+
+fn tag(config: &Config, labels: &LabelMap, texts: &[String], flag: Option<&Path>) -> Result<()> {
+    let mut model = load(config, labels, flag)?;
+    for (text, found) in texts.iter().zip(model.entities(texts)?) {
+        println!("{text}");
+        for e in found {
+            println!(
+                "  {:<5} {:>4}..{:<4} {:.3}  {}",
+                e.label, e.start, e.end, e.score, e.text
+            );
+        }
+    }
+    Ok(())
+}

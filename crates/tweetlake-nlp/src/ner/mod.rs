@@ -1,0 +1,106 @@
+//! Named-entity recognition: a BERT token classifier (rust-bert over libtorch) tagging the
+//! words of cleaned tweet text with PER / ORG / LOC / MISC, plus the training and scoring
+//! that build and check the model shipped for offline machines.
+
+pub mod conll;
+pub mod eval;
+pub mod labels;
+pub mod manifest;
+pub mod words;
+
+#[cfg(feature = "ner")]
+mod encode;
+#[cfg(feature = "ner")]
+mod model;
+#[cfg(feature = "ner")]
+mod train;
+
+#[cfg(not(feature = "ner"))]
+mod unbuilt;
+
+#[cfg(feature = "ner")]
+pub use model::NerModel;
+#[cfg(feature = "ner")]
+pub use train::train;
+#[cfg(not(feature = "ner"))]
+pub use unbuilt::{train, NerModel};
+
+/// What `tweetlake ner train` needs.
+#[derive(Debug, Clone)]
+pub struct TrainOptions {
+    /// Base encoder directory: config.json, model.safetensors (BertModel names), vocab.txt.
+    pub base: std::path::PathBuf,
+    pub train: Vec<std::path::PathBuf>,
+    pub out: std::path::PathBuf,
+    pub id: String,
+    pub version: String,
+    pub hyper: manifest::Hyper,
+    pub threads: usize,
+}
+
+/// Reported after every optimisation step.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainProgress {
+    pub epoch: usize,
+    pub step: usize,
+    pub steps: usize,
+    pub loss: f64,
+}
+
+pub use labels::{EntityLabel, LabelMap, Tag};
+pub use manifest::ModelInfo;
+
+/// An entity found in a text; `start`/`end` count characters (Unicode scalar values), end
+/// exclusive, like twitter-text's indices.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub text: String,
+    pub label: EntityLabel,
+    pub start: u32,
+    pub end: u32,
+    pub score: f32,
+}
+
+/// Builds entities from word-level tags and their probabilities.
+pub fn entities_from_tags(text: &str, words: &[words::Word], tagged: &[(Tag, f32)]) -> Vec<Entity> {
+    let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
+    eval::spans(&tags)
+        .into_iter()
+        .map(|s| {
+            let (first, last) = (words[s.start], words[s.end - 1]);
+            let score =
+                tagged[s.start..s.end].iter().map(|t| t.1).sum::<f32>() / (s.end - s.start) as f32;
+            Entity {
+                text: text[first.byte_start..last.byte_end].to_string(),
+                label: s.label,
+                start: first.char_start as u32,
+                end: last.char_end as u32,
+                score,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use EntityLabel::*;
+
+    #[test]
+    fn entity_text_spans_the_words_between() {
+        let text = "Go Los Angeles Lakers!";
+        let words = words::split_words(text);
+        let tagged = [
+            (Tag::Outside, 0.9),
+            (Tag::Begin(Org), 0.8),
+            (Tag::Inside(Org), 0.6),
+            (Tag::Inside(Org), 0.7),
+            (Tag::Outside, 0.99),
+        ];
+        let got = entities_from_tags(text, &words, &tagged);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].text, "Los Angeles Lakers");
+        assert_eq!((got[0].start, got[0].end, got[0].label), (3, 21, Org));
+        assert!((got[0].score - 0.7).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,291 @@
+//! Loads a token-classification model directory (config.json, model.safetensors, vocab.txt)
+//! into rust-bert's `BertForTokenClassification` and tags texts in length-sorted batches.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rust_bert::bert::{BertConfig, BertForTokenClassification};
+use tch::{nn, Device, Kind, Tensor};
+
+use super::encode::{Encoded, WordPieces};
+use super::labels::{LabelMap, Tag};
+use super::manifest::{self, Manifest, ModelInfo, WEIGHTS_FILE};
+use super::words::{split_words, Word};
+use super::{entities_from_tags, Entity};
+use crate::NlpError;
+
+/// A sentence's words, each with its tag and probability.
+type TaggedWords = Vec<(Tag, f32)>;
+
+/// One copy of the network; each worker thread runs its own (libtorch tensors are not `Sync`).
+struct Replica {
+    model: BertForTokenClassification,
+    // Owns the weights `model` points into.
+    _vs: nn::VarStore,
+}
+
+impl Replica {
+    fn load(dir: &Path, config: &BertConfig, device: Device) -> Result<Self, NlpError> {
+        let mut vs = nn::VarStore::new(device);
+        let model =
+            BertForTokenClassification::new(vs.root(), config).map_err(|e| model_err(dir, e))?;
+        vs.load(dir.join(WEIGHTS_FILE))
+            .map_err(|e| model_err(dir, e))?;
+        Ok(Self { model, _vs: vs })
+    }
+}
+
+/// A loaded NER model, ready to tag text.
+pub struct NerModel {
+    replicas: Vec<Replica>,
+    config: BertConfig,
+    dir: std::path::PathBuf,
+    pieces: WordPieces,
+    tags: Vec<Tag>,
+    info: ModelInfo,
+    batch_size: usize,
+    device: Device,
+}
+
+fn model_err(dir: &Path, what: impl std::fmt::Display) -> NlpError {
+    NlpError::Model(format!("{}: {what}", dir.display()))
+}
+
+/// Reads `config.json` as rust-bert's BERT config.
+pub(crate) fn read_config(dir: &Path) -> Result<(BertConfig, serde_json::Value), NlpError> {
+    let path = dir.join("config.json");
+    let bytes = std::fs::read(&path).map_err(|e| NlpError::io(&path, e))?;
+    let raw: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| model_err(dir, e))?;
+    let config: BertConfig = serde_json::from_value(raw.clone()).map_err(|e| model_err(dir, e))?;
+    Ok((config, raw))
+}
+
+/// Whether the model's vocabulary is lower-cased: the manifest says, else `tokenizer_config.json`.
+fn lower_case(dir: &Path, manifest: Option<&Manifest>) -> bool {
+    if let Some(m) = manifest {
+        return m.lower_case;
+    }
+    std::fs::read(dir.join("tokenizer_config.json"))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("do_lower_case").and_then(|x| x.as_bool()))
+        .unwrap_or(true)
+}
+
+impl NerModel {
+    /// Loads the model in `dir`, mapping its labels through `labels` (an unmapped label is an
+    /// error here, before any text is tagged).
+    pub fn load(dir: &Path, labels: &LabelMap, batch_size: usize) -> Result<Self, NlpError> {
+        let (config, _) = read_config(dir)?;
+        let id2label = config
+            .id2label
+            .clone()
+            .ok_or_else(|| model_err(dir, "config.json has no id2label: not a token classifier"))?;
+        let mut tags = vec![Tag::Outside; id2label.len()];
+        for (i, name) in &id2label {
+            let slot = tags
+                .get_mut(*i as usize)
+                .ok_or_else(|| model_err(dir, format!("id2label index {i} out of range")))?;
+            *slot = labels.tag(name).map_err(|e| model_err(dir, e))?;
+        }
+        let manifest = Manifest::read(dir)?;
+        let pieces = WordPieces::from_vocab(
+            &dir.join("vocab.txt"),
+            lower_case(dir, manifest.as_ref()),
+            config.max_position_embeddings.min(512) as usize,
+        )?;
+        let device = Device::cuda_if_available();
+        let replicas = vec![Replica::load(dir, &config, device)?];
+        let info = manifest::model_info(dir)?;
+        Ok(Self {
+            replicas,
+            config,
+            dir: dir.to_path_buf(),
+            pieces,
+            tags,
+            info,
+            batch_size: batch_size.max(1),
+            device,
+        })
+    }
+
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// Entities in each text, in input order. Identical texts (a retweet carries its original's
+    /// text) are tagged once.
+    pub fn entities<S: AsRef<str>>(&mut self, texts: &[S]) -> Result<Vec<Vec<Entity>>, NlpError> {
+        let mut unique: Vec<&str> = Vec::new();
+        let mut slot: HashMap<&str, usize> = HashMap::new();
+        let index: Vec<usize> = texts
+            .iter()
+            .map(|t| {
+                let t = t.as_ref();
+                *slot.entry(t).or_insert_with(|| {
+                    unique.push(t);
+                    unique.len() - 1
+                })
+            })
+            .collect();
+        let words: Vec<Vec<Word>> = unique.iter().map(|t| split_words(t)).collect();
+        let word_texts: Vec<Vec<&str>> = unique
+            .iter()
+            .zip(&words)
+            .map(|(t, ws)| ws.iter().map(|w| w.text(t)).collect())
+            .collect();
+        let tagged = self.tag_words(&word_texts)?;
+        let found: Vec<Vec<Entity>> = unique
+            .iter()
+            .zip(&words)
+            .zip(&tagged)
+            .map(|((t, ws), tg)| entities_from_tags(t, ws, tg))
+            .collect();
+        Ok(index.into_iter().map(|i| found[i].clone()).collect())
+    }
+
+    /// Runs batches on this many threads at once, each with one libtorch thread: a 6-layer
+    /// model's matrices on tweet-length inputs are too small for libtorch's own threading to pay
+    /// (measured: 2 intra-op threads 1.3x one thread; two batches side by side ~2x).
+    /// Each worker holds its own copy of the weights (~90 MB for MiniLM-L6).
+    pub fn set_workers(&mut self, workers: usize) -> Result<(), NlpError> {
+        let workers = workers.max(1);
+        if self.device != Device::Cpu {
+            return Ok(());
+        }
+        self.replicas.truncate(workers);
+        while self.replicas.len() < workers {
+            self.replicas
+                .push(Replica::load(&self.dir, &self.config, self.device)?);
+        }
+        if workers > 1 {
+            tch::set_num_threads(1);
+        }
+        Ok(())
+    }
+
+    /// The tag of every word and its probability. Sequences are sorted by length and batched so
+    /// little time goes on padding; batches stay within `batch_size` (rust-bert's own pipeline
+    /// mis-indexes larger inputs).
+    pub fn tag_words<S: AsRef<str>>(
+        &mut self,
+        sentences: &[Vec<S>],
+    ) -> Result<Vec<Vec<(Tag, f32)>>, NlpError> {
+        let encoded: Vec<Encoded> = sentences.iter().map(|s| self.pieces.encode(s)).collect();
+        let mut order: Vec<usize> = (0..encoded.len()).collect();
+        order.sort_by_key(|&i| encoded[i].ids.len());
+        let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
+        let (pad, device, tags) = (self.pieces.pad_id(), self.device, &self.tags);
+        let run = |replica: &mut Replica,
+                   mine: Vec<&[usize]>|
+         -> Result<Vec<(usize, TaggedWords)>, NlpError> {
+            let mut done = Vec::new();
+            for chunk in mine {
+                let batch: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
+                let best = forward(&replica.model, &batch, pad, device)?;
+                for (k, &i) in chunk.iter().enumerate() {
+                    done.push((i, read_tags(tags, &batch[k].first_piece, &best[k])));
+                }
+            }
+            Ok(done)
+        };
+        let workers = self.replicas.len().min(batches.len()).max(1);
+        let shares: Vec<Vec<&[usize]>> = (0..workers)
+            .map(|w| batches.iter().skip(w).step_by(workers).copied().collect())
+            .collect();
+        let pairs = self.replicas.iter_mut().zip(shares);
+        let results: Vec<Result<_, NlpError>> = if workers == 1 {
+            pairs.map(|(r, share)| run(r, share)).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let run = &run;
+                let handles: Vec<_> = pairs
+                    .map(|(r, share)| scope.spawn(move || run(r, share)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| {
+                        h.join().unwrap_or_else(|_| {
+                            Err(NlpError::Model("a NER worker panicked".into()))
+                        })
+                    })
+                    .collect()
+            })
+        };
+        let mut out: Vec<Vec<(Tag, f32)>> = vec![Vec::new(); encoded.len()];
+        for r in results {
+            for (i, tags) in r? {
+                out[i] = tags;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn read_tags(tags: &[Tag], first_piece: &[Option<usize>], best: &[(i64, f32)]) -> Vec<(Tag, f32)> {
+    first_piece
+        .iter()
+        .map(|p| match p.and_then(|p| best.get(p)) {
+            Some(&(class, score)) => (
+                tags.get(class as usize).copied().unwrap_or(Tag::Outside),
+                score,
+            ),
+            None => (Tag::Outside, 0.0),
+        })
+        .collect()
+}
+
+/// The most likely class of every piece of every sequence, with its probability.
+fn forward(
+    model: &BertForTokenClassification,
+    batch: &[&Encoded],
+    pad: i64,
+    device: Device,
+) -> Result<Vec<Vec<(i64, f32)>>, NlpError> {
+    let (ids, mask) = pad_batch(batch, pad);
+    let ids = ids.to_device(device);
+    let mask = mask.to_device(device);
+    let (score, class) = tch::no_grad(|| {
+        let probs = model
+            .forward_t(Some(&ids), Some(&mask), None, None, None, false)
+            .logits
+            .softmax(-1, Kind::Float);
+        let (s, c) = probs.max_dim(-1, false);
+        (s.to_device(Device::Cpu), c.to_device(Device::Cpu))
+    });
+    let tch_err = |e: tch::TchError| NlpError::Model(e.to_string());
+    let (b, t) = score.size2().map_err(tch_err)?;
+    let score: Vec<f32> = Vec::try_from(score.flatten(0, -1)).map_err(tch_err)?;
+    let class: Vec<i64> = Vec::try_from(class.flatten(0, -1)).map_err(tch_err)?;
+    let t = t as usize;
+    Ok((0..b as usize)
+        .map(|i| (i * t..(i + 1) * t).map(|j| (class[j], score[j])).collect())
+        .collect())
+}
+
+/// Right-pads ids to the batch's longest sequence; the mask marks real pieces.
+pub(crate) fn pad_batch(batch: &[&Encoded], pad: i64) -> (Tensor, Tensor) {
+    let width = batch.iter().map(|e| e.ids.len()).max().unwrap_or(0);
+    let mut ids = Vec::with_capacity(batch.len() * width);
+    let mut mask = Vec::with_capacity(batch.len() * width);
+    for e in batch {
+        ids.extend(&e.ids);
+        ids.extend(std::iter::repeat_n(pad, width - e.ids.len()));
+        mask.extend(std::iter::repeat_n(1i64, e.ids.len()));
+        mask.extend(std::iter::repeat_n(0i64, width - e.ids.len()));
+    }
+    let shape = [batch.len() as i64, width as i64];
+    (
+        Tensor::from_slice(&ids).view(shape),
+        Tensor::from_slice(&mask).view(shape),
+    )
+}
+
+/// The id → label map written into a trained model's config.json.
+pub(crate) fn id2label() -> HashMap<i64, String> {
+    Tag::CLASSES
+        .iter()
+        .enumerate()
+        .map(|(i, t)| (i as i64, t.name()))
+        .collect()
+}

@@ -1,0 +1,96 @@
+//! The text-analytics stages of a silver run: named entities and sentiment over each tweet's
+//! cleaned text, and the identity of the model and method that every silver commit records.
+
+use std::path::Path;
+
+use tracing::info_span;
+use tweetlake_core::config::SilverConfig;
+use tweetlake_nlp::ner::{LabelMap, NerModel};
+use tweetlake_nlp::sentiment::{self, SentimentScorer};
+
+use crate::rows::TweetRows;
+use crate::SilverError;
+
+/// Texts handed to NER per call; each is traced as one batch.
+const NER_CHUNK: usize = 512;
+
+pub struct Enricher {
+    ner: Option<NerModel>,
+    sentiment: Option<SentimentScorer>,
+}
+
+impl Enricher {
+    /// Loads what the config switches on; a missing or unreadable model stops the run here,
+    /// before any table is touched.
+    pub fn from_config(config: &SilverConfig) -> Result<Self, SilverError> {
+        let ner = match config.ner.enabled {
+            false => None,
+            true => {
+                let labels = LabelMap::from_names(&config.ner.labels)
+                    .map_err(|e| SilverError::Ner(format!("silver.ner.labels: {e}")))?;
+                let dir = Path::new(&config.ner.model);
+                let mut model = NerModel::load(dir, &labels, config.ner.batch_size).map_err(|e| {
+                    SilverError::Ner(format!(
+                        "silver.ner.model `{}`: {e} (train one with scripts/setup-ner.sh, or set silver.ner.enabled = false)",
+                        dir.display()
+                    ))
+                })?;
+                model
+                    .set_workers(config.ner.threads)
+                    .map_err(|e| SilverError::Ner(e.to_string()))?;
+                Some(model)
+            }
+        };
+        let sentiment = config.sentiment.enabled.then(SentimentScorer::default);
+        Ok(Self { ner, sentiment })
+    }
+
+    /// What produced the entities and sentiment, for the commit metadata of every silver commit.
+    pub fn commit_metadata(&self) -> Vec<(String, serde_json::Value)> {
+        let mut out = Vec::new();
+        if let Some(m) = &self.ner {
+            let info = m.info();
+            out.push(("tweetlake.ner.model".to_string(), info.id.clone().into()));
+            out.push((
+                "tweetlake.ner.version".to_string(),
+                info.version.clone().into(),
+            ));
+            out.push((
+                "tweetlake.ner.weights_sha256".to_string(),
+                info.weights_sha256.clone().into(),
+            ));
+        }
+        if self.sentiment.is_some() {
+            let method = format!("{} {}", sentiment::METHOD, sentiment::VERSION);
+            out.push(("tweetlake.sentiment".to_string(), method.into()));
+        }
+        out
+    }
+
+    /// Fills every row's entities and sentiment.
+    pub fn apply(&mut self, rows: &mut TweetRows) -> Result<(), SilverError> {
+        if let Some(scorer) = &self.sentiment {
+            let _span = info_span!("sentiment", rows = rows.len()).entered();
+            let scores: Vec<_> = rows.texts().map(|t| scorer.score(t)).collect();
+            for (e, s) in rows.enrichment_mut().iter_mut().zip(scores) {
+                e.sentiment = Some(s);
+            }
+        }
+        if let Some(model) = &mut self.ner {
+            let texts: Vec<String> = rows.texts().map(str::to_string).collect();
+            let mut found = Vec::with_capacity(texts.len());
+            for (i, chunk) in texts.chunks(NER_CHUNK).enumerate() {
+                let _span = info_span!("ner_batch", batch = i, texts = chunk.len()).entered();
+                found.extend(
+                    model
+                        .entities(chunk)
+                        .map_err(|e| SilverError::Ner(e.to_string()))?,
+                );
+            }
+            for (e, f) in rows.enrichment_mut().iter_mut().zip(found) {
+                e.entities = Some(f);
+            }
+        }
+        Ok(())
+    }
+}

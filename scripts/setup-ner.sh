@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Builds the NER model silver uses, once: assembles libtorch and the base encoder
+# (setup-libtorch.sh), builds tweetlake, fine-tunes all-MiniLM-L6-v2 on the bundled CC-BY tweet NER
+# data with a fixed seed (`tweetlake ner train`, ~5 min on 2 cores), caches the result under
+# $TWEETLAKE_HOME keyed by data, settings and training code, and links models/tweetlake-ner to it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+log() { echo "[setup-ner] $*" >&2; }
+scripts/setup-libtorch.sh >/dev/null
+
+F=tests/fixtures/ner
+DATA=("$F/wnut17-train.conll" "$F/btc-b.conll" "$F/btc-g.conll" "$F/btc-h-train.conll")
+# The shipped model's settings (README, "Named entities").
+HYPER=(--epochs 1 --batch-size 32 --learning-rate 1.5e-4 --warmup 0.1 --max-len 128 --seed 17 --threads 2)
+KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,words,conll,labels}.rs; echo "${HYPER[*]}") \
+  | sha256sum | cut -c1-16)
+OUT=$TWEETLAKE_HOME/models/tweetlake-ner-$KEY
+if [ ! -f "$OUT/tweetlake-ner.json" ]; then
+  cargo build -q -p tweetlake-cli
+  log "training $OUT (about 5 minutes on 2 cores)"
+  rm -rf "$OUT.tmp"
+  "$CARGO_TARGET_DIR/debug/tweetlake" --log-level warn ner train \
+    --base "$TWEETLAKE_HOME/models/all-minilm-l6-v2" \
+    $(printf -- '--data %s ' "${DATA[@]}") --out "$OUT.tmp" "${HYPER[@]}" >&2
+  mv "$OUT.tmp" "$OUT"
+fi
+mkdir -p models
+ln -sfn "$OUT" models/tweetlake-ner
+log "models/tweetlake-ner -> $OUT"
