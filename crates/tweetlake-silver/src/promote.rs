@@ -4,32 +4,24 @@
 //! rerun after a crash redoes only the tables still behind, and a second run changes nothing.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::Config;
 use tweetlake_core::delta::{app_txn_version, exists, open_table};
-use tweetlake_core::deltalake::arrow::array::RecordBatch;
-use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
-use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 use tweetlake_core::{Lake, Layer};
 use tweetlake_twitter::{parse_message, Message, Tweet};
 
 use crate::bronze_read::{new_files, read_file, read_ids, BronzeRow};
 use crate::enrich::Enricher;
 use crate::expect::{Expectations, RuleCount};
-use crate::notices::{
-    notices_batch, read_notices, Notice, NoticeIndex, NoticeKind, NoticeRow, LOCATION_COLUMNS,
-};
+use crate::notices::{read_notices, Notice, NoticeIndex, NoticeKind, NoticeRow};
 use crate::rows::{Lineage, TweetRows};
-use crate::schema::PARTITION_COLUMN;
-use crate::side_tables::{
-    deletes_batch, quality_batch, quarantine_batch, stream_events_batch, DeleteReason, DeleteRow,
-    QuarantineRow,
-};
+use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
 use crate::SilverError;
 
 #[derive(Debug, Clone, Copy, Default)]
@@ -391,91 +383,6 @@ impl Run {
     }
 }
 
-/// Appends each side table's rows. A table a crashed run already brought further than `from` (up to
-/// a version before this run's) skips the rows of the files it has, so a rerun never appends twice.
-async fn write_side_tables(
-    tables: &mut Tables,
-    bronze: &DeltaTable,
-    files: &[Path],
-    sorted: &Sorted,
-    quality: &[RuleCount],
-    run: &Run,
-) -> Result<(), SilverError> {
-    let covered = covered_files(&tables.deletes, bronze, files, run).await?;
-    let rows = uncovered(&sorted.deletes, &covered);
-    append(&mut tables.deletes, deletes_batch(&rows)?, run).await?;
-
-    let covered = covered_files(&tables.quarantine, bronze, files, run).await?;
-    let rows = uncovered(&sorted.quarantine, &covered);
-    append(&mut tables.quarantine, quarantine_batch(&rows)?, run).await?;
-
-    let covered = covered_files(&tables.notices, bronze, files, run).await?;
-    let rows = uncovered(&sorted.notices, &covered);
-    append(&mut tables.notices, notices_batch(&rows)?, run).await?;
-
-    let covered = covered_files(&tables.events, bronze, files, run).await?;
-    let mut counts: BTreeMap<&str, (i64, Option<i64>)> = BTreeMap::new();
-    for (_, kind, track) in sorted.events.iter().filter(|(f, ..)| !covered.contains(f)) {
-        let c = counts.entry(kind).or_insert((0, None));
-        c.0 += 1;
-        c.1 = c.1.max(*track);
-    }
-    let counts: Vec<(&str, i64, Option<i64>)> =
-        counts.into_iter().map(|(k, (n, t))| (k, n, t)).collect();
-    append(
-        &mut tables.events,
-        stream_events_batch(run.txn.version, &counts)?,
-        run,
-    )
-    .await?;
-    let batch = quality_batch(&run.bronze_table, run.txn.version, run.started_us, quality)?;
-    append(&mut tables.quality, batch, run).await
-}
-
-/// The rows whose file is not among `covered`.
-fn uncovered<T: Clone>(rows: &[(usize, T)], covered: &HashSet<usize>) -> Vec<T> {
-    rows.iter()
-        .filter(|(file, _)| !covered.contains(file))
-        .map(|(_, row)| row.clone())
-        .collect()
-}
-
-/// Indexes of `files` that `table` already holds the rows of: those bronze had at the version the
-/// table last recorded, when that is past this run's start but before its end.
-async fn covered_files(
-    table: &DeltaTable,
-    bronze: &DeltaTable,
-    files: &[Path],
-    run: &Run,
-) -> Result<HashSet<usize>, SilverError> {
-    if run.full_refresh {
-        return Ok(HashSet::new());
-    }
-    let recorded = app_txn_version(table, &run.app).await?;
-    let ahead =
-        recorded.filter(|v| run.from_version.is_none_or(|from| *v > from) && *v < run.txn.version);
-    let Some(version) = ahead else {
-        return Ok(HashSet::new());
-    };
-    let mut then = bronze.clone();
-    then.load_version(version as u64)
-        .await
-        .map_err(delta("loading bronze"))?;
-    let had: HashSet<String> = then
-        .get_files_by_partitions(&[])
-        .await
-        .map_err(delta("listing bronze files"))?
-        .into_iter()
-        .map(|p| p.to_string())
-        .collect();
-    Ok(files
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| had.contains(p.as_ref()))
-        .map(|(i, _)| i)
-        .collect())
-}
-
 fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
     move |source| SilverError::Delta {
         what,
@@ -483,121 +390,11 @@ fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
     }
 }
 
-/// Appends `batch` (or, in a full refresh, replaces the table with it) unless the table already
-/// recorded this bronze version.
-async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result<(), SilverError> {
-    let (txn, mode) = (&run.txn, run.mode);
-    if !run.full_refresh && app_txn_version(table, &run.app).await? == Some(txn.version) {
-        return Ok(());
-    }
-    let props = run.commit_properties();
-    let written = table
-        .clone()
-        .write(vec![batch])
-        .with_save_mode(mode)
-        .with_commit_properties(props)
-        .await
-        .map_err(delta("writing a silver table"))?;
-    *table = written;
-    Ok(())
-}
+mod side_writes;
+mod upsert;
 
-/// Removes deleted ids, then inserts the tweets silver does not have yet (matched on event date
-/// and id, so only the dates in the batch are scanned). Returns the rows inserted.
-/// What this run changes in rows silver already holds.
-struct Changes<'a> {
-    deleted: &'a [i64],
-    notices: &'a NoticeIndex,
-}
-
-async fn upsert_tweets(
-    table: &mut DeltaTable,
-    batch: RecordBatch,
-    changes: Changes<'_>,
-    run: &Run,
-) -> Result<u64, SilverError> {
-    let (txn, app, mode) = (&run.txn, run.app.as_str(), run.mode);
-    let props = || run.commit_properties();
-    if !exists(table) || mode == SaveMode::Overwrite {
-        let rows = batch.num_rows() as u64;
-        let written = table
-            .clone()
-            .write(vec![batch])
-            .with_save_mode(mode)
-            .with_partition_columns([PARTITION_COLUMN])
-            .with_commit_properties(props())
-            .await
-            .map_err(delta("writing silver/tweets"))?;
-        *table = written;
-        return Ok(rows);
-    }
-    if !run.full_refresh && app_txn_version(table, app).await? == Some(txn.version) {
-        return Ok(0);
-    }
-    if !changes.deleted.is_empty() {
-        let ids: Vec<String> = changes.deleted.iter().map(i64::to_string).collect();
-        let (after, _) = table
-            .clone()
-            .delete()
-            .with_predicate(format!("tweet_id IN ({})", ids.join(",")))
-            .with_commit_properties(run.commit_metadata_only())
-            .await
-            .map_err(delta("deleting from silver/tweets"))?;
-        *table = after;
-    }
-    // Like the delete, the updates carry no transaction: a crash after them reruns them, which
-    // changes nothing the second time.
-    let (scrub, withheld) = changes.notices.predicates();
-    if let Some(predicate) = scrub {
-        let update = LOCATION_COLUMNS.iter().fold(
-            table.clone().update().with_predicate(predicate),
-            |u, column| u.with_update(*column, "NULL"),
-        );
-        let (after, _) = update
-            .with_commit_properties(run.commit_metadata_only())
-            .await
-            .map_err(delta("clearing scrubbed locations in silver/tweets"))?;
-        *table = after;
-    }
-    if let Some(predicate) = withheld {
-        let (after, _) = table
-            .clone()
-            .update()
-            .with_predicate(predicate)
-            .with_update("withheld", "true")
-            .with_commit_properties(run.commit_metadata_only())
-            .await
-            .map_err(delta("flagging withheld tweets in silver/tweets"))?;
-        *table = after;
-    }
-    let source = SessionContext::new()
-        .read_batch(batch)
-        .map_err(|e| delta("preparing the merge")(e.into()))?;
-    let columns: Vec<String> = crate::schema::tweets_schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
-    let (merged, metrics) = table
-        .clone()
-        .merge(
-            source,
-            format!("target.{PARTITION_COLUMN} = source.{PARTITION_COLUMN} AND target.tweet_id = source.tweet_id"),
-        )
-        .with_source_alias("source")
-        .with_target_alias("target")
-        .when_not_matched_insert(|insert| {
-            columns
-                .iter()
-                .fold(insert, |i, c| i.set(c.as_str(), format!("source.{c}")))
-        })
-        .map_err(delta("planning the merge"))?
-        .with_commit_properties(props())
-        .await
-        .map_err(delta("merging into silver/tweets"))?;
-    *table = merged;
-    Ok(metrics.num_target_rows_inserted as u64)
-}
+use side_writes::write_side_tables;
+use upsert::{upsert_tweets, Changes};
 
 #[cfg(test)]
 mod tests;

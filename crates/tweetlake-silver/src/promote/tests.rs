@@ -425,7 +425,7 @@ async fn place_and_withheld(s: &Setup, id: i64) -> (Option<String>, bool) {
     use tweetlake_core::deltalake::arrow::array::{Array, AsArray};
     let url = s.lake.table_url(Layer::Silver, "tweets");
     let t = open_table(&url, &HashMap::new()).await.unwrap();
-    let ctx = SessionContext::new();
+    let ctx = tweetlake_core::deltalake::datafusion::prelude::SessionContext::new();
     ctx.register_table("tweets", t.table_provider().await.unwrap())
         .unwrap();
     let sql = format!("SELECT place_id, withheld FROM tweets WHERE tweet_id = {id}");
