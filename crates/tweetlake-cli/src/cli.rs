@@ -190,17 +190,17 @@ pub enum NerAction {
     Eval {
         #[arg(required = true)]
         files: Vec<PathBuf>,
-        /// Model directory (default: silver.ner.model).
+        /// Model directory or hf:owner/name (default: silver.ner.model).
         #[arg(long)]
-        model: Option<PathBuf>,
+        model: Option<String>,
     },
     /// Print the entities the model finds in each text (one per argument).
     Tag {
         #[arg(required = true)]
         texts: Vec<String>,
-        /// Model directory (default: silver.ner.model).
+        /// Model directory or hf:owner/name (default: silver.ner.model).
         #[arg(long)]
-        model: Option<PathBuf>,
+        model: Option<String>,
     },
 }
 

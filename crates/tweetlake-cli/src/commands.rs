@@ -34,7 +34,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Status { json, offline } => status(&config, &lake, json, offline).await,
             Command::Produce(args) => produce::produce(config.clone(), *args).await,
             Command::Rules { action } => produce::rules(&config, action).await,
-            Command::Ner { action } => ner::run(&config, action),
+            Command::Ner { action } => ner::run(&config, action).await,
             Command::Promote {
                 layer: PromoteLayer::Silver { full_refresh },
             } => promote_silver(&config, &lake, full_refresh).await,

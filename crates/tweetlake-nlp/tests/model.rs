@@ -90,3 +90,87 @@ fn identity_matches_the_manifest() {
     assert_eq!(manifest.hyper.seed, 17);
     assert_eq!(manifest.train_data.len(), 4);
 }
+
+/// Serves `dir`'s files as `/<id>/resolve/main/<file>` over real HTTP/1.1, counting requests,
+/// like the hub does; 404 for anything else.
+fn serve_hub(
+    dir: PathBuf,
+    id: &'static str,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = hits.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            reader.read_line(&mut request).unwrap();
+            loop {
+                let mut header = String::new();
+                if reader.read_line(&mut header).unwrap() == 0 || header == "\r\n" {
+                    break;
+                }
+            }
+            let path = request.split(' ').nth(1).unwrap_or("");
+            let prefix = format!("/{id}/resolve/main/");
+            let body = path
+                .strip_prefix(&prefix)
+                .and_then(|f| std::fs::read(dir.join(f)).ok());
+            let (status, body) = match body {
+                Some(b) => ("200 OK", b),
+                None => ("404 Not Found", Vec::new()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+    });
+    (url, hits)
+}
+
+#[tokio::test]
+async fn a_hub_model_is_fetched_once_and_used() {
+    use tweetlake_nlp::ner::hub::resolve_model;
+    let (url, hits) = serve_hub(repo().join("models/tweetlake-ner"), "tweetlake/ner-test");
+    let cache = tempfile::tempdir().unwrap();
+    let dir = resolve_model("hf:tweetlake/ner-test", &url, cache.path())
+        .await
+        .unwrap();
+    assert_eq!(dir, cache.path().join("tweetlake--ner-test"));
+    // config, weights, vocab, and the optional tokenizer_config (404 here).
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+    let original = std::fs::read(repo().join("models/tweetlake-ner/model.safetensors")).unwrap();
+    assert_eq!(
+        std::fs::read(dir.join("model.safetensors")).unwrap(),
+        original
+    );
+    // Cached: a second resolve does not ask the hub again.
+    resolve_model("hf:tweetlake/ner-test", &url, cache.path())
+        .await
+        .unwrap();
+    assert_eq!(hits.load(std::sync::atomic::Ordering::SeqCst), 4);
+    let mut m = NerModel::load(&dir, &LabelMap::default(), 8).unwrap();
+    let found = m
+        .entities(&["LeBron James joined the Lakers"])
+        .unwrap()
+        .remove(0);
+    assert_eq!(found[0].text, "LeBron James");
+    assert_eq!(found[0].label, EntityLabel::Per);
+    // A hub that answers 404 for a required file is named with the URL.
+    let missing = resolve_model("hf:tweetlake/absent", &url, cache.path())
+        .await
+        .unwrap_err();
+    assert!(
+        missing
+            .to_string()
+            .contains("/tweetlake/absent/resolve/main/config.json: HTTP 404"),
+        "{missing}"
+    );
+}

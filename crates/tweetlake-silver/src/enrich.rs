@@ -4,12 +4,30 @@
 use std::path::Path;
 
 use tracing::info_span;
-use tweetlake_core::config::SilverConfig;
+use tweetlake_core::config::{NerConfig, SilverConfig};
+use tweetlake_nlp::ner::hub::resolve_model;
 use tweetlake_nlp::ner::{LabelMap, NerModel};
 use tweetlake_nlp::sentiment::{self, SentimentScorer};
 
 use crate::rows::TweetRows;
 use crate::SilverError;
+
+async fn load_ner(config: &NerConfig) -> Result<NerModel, SilverError> {
+    let fail = |e: &dyn std::fmt::Display| {
+        SilverError::Ner(format!(
+            "silver.ner.model `{}`: {e} (train one with scripts/setup-ner.sh, or set silver.ner.enabled = false)",
+            config.model
+        ))
+    };
+    let labels = LabelMap::from_names(&config.labels)
+        .map_err(|e| SilverError::Ner(format!("silver.ner.labels: {e}")))?;
+    let dir = resolve_model(&config.model, &config.hub_url, Path::new(&config.hub_cache))
+        .await
+        .map_err(|e| fail(&e))?;
+    let mut model = NerModel::load(&dir, &labels, config.batch_size).map_err(|e| fail(&e))?;
+    model.set_workers(config.threads).map_err(|e| fail(&e))?;
+    Ok(model)
+}
 
 /// Texts handed to NER per call; each is traced as one batch.
 const NER_CHUNK: usize = 512;
@@ -20,26 +38,12 @@ pub struct Enricher {
 }
 
 impl Enricher {
-    /// Loads what the config switches on; a missing or unreadable model stops the run here,
-    /// before any table is touched.
-    pub fn from_config(config: &SilverConfig) -> Result<Self, SilverError> {
+    /// Loads what the config switches on (fetching an `hf:` model first); a missing or unreadable
+    /// model stops the run here, before any table is touched.
+    pub async fn load(config: &SilverConfig) -> Result<Self, SilverError> {
         let ner = match config.ner.enabled {
             false => None,
-            true => {
-                let labels = LabelMap::from_names(&config.ner.labels)
-                    .map_err(|e| SilverError::Ner(format!("silver.ner.labels: {e}")))?;
-                let dir = Path::new(&config.ner.model);
-                let mut model = NerModel::load(dir, &labels, config.ner.batch_size).map_err(|e| {
-                    SilverError::Ner(format!(
-                        "silver.ner.model `{}`: {e} (train one with scripts/setup-ner.sh, or set silver.ner.enabled = false)",
-                        dir.display()
-                    ))
-                })?;
-                model
-                    .set_workers(config.ner.threads)
-                    .map_err(|e| SilverError::Ner(e.to_string()))?;
-                Some(model)
-            }
+            true => Some(load_ner(&config.ner).await?),
         };
         let sentiment = config.sentiment.enabled.then(SentimentScorer::default);
         Ok(Self { ner, sentiment })

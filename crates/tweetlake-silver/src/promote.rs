@@ -222,7 +222,7 @@ async fn promote_until(
 ) -> Result<PromoteReport, SilverError> {
     // Model and checks first: a bad one stops the run before any table is read or written.
     let expectations = Expectations::compile(&config.silver.effective_expectations())?;
-    let mut enricher = Enricher::from_config(&config.silver)?;
+    let mut enricher = Enricher::load(&config.silver).await?;
     let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
     let bronze = open_table(&bronze_url, lake.storage_options()).await?;
     let Some(to_version) = bronze.version().map(|v| v as i64) else {
@@ -231,6 +231,9 @@ async fn promote_until(
         });
     };
     let mut tables = Tables::open(lake).await?;
+    if !options.full_refresh {
+        warn_on_model_change(&tables.tweets, &enricher.commit_metadata()).await;
+    }
     let app = format!("{}-silver-{bronze_table}", config.bronze.app_id);
     let from_version = match options.full_refresh {
         true => None,
@@ -353,6 +356,27 @@ async fn promote_until(
     .await?;
     info!(?report, "silver promoted");
     Ok(report)
+}
+
+/// Rows already in silver keep the entities and sentiment of the model that wrote them: say so
+/// when that model differs from this run's, and how to re-derive them.
+async fn warn_on_model_change(tweets: &DeltaTable, now: &[(String, serde_json::Value)]) {
+    use futures::TryStreamExt;
+    if !exists(tweets) {
+        return;
+    }
+    let Ok(last) = tweets.history(Some(1)).try_collect::<Vec<_>>().await else {
+        return;
+    };
+    let Some(last) = last.first() else { return };
+    for (key, value) in now {
+        if let Some(before) = last.info.get(key).filter(|b| *b != value) {
+            tracing::warn!(
+                "{key} was {before} when silver/tweets was last written and is {value} now: \
+                 earlier rows keep the old results until `tweetlake promote silver --full-refresh`"
+            );
+        }
+    }
 }
 
 /// What every commit of one run records.

@@ -7,27 +7,39 @@ use anyhow::{Context, Result};
 use tweetlake_core::config::Config;
 use tweetlake_nlp::ner::conll::read_conll;
 use tweetlake_nlp::ner::eval::Scores;
+use tweetlake_nlp::ner::hub::resolve_model;
 use tweetlake_nlp::ner::manifest::Hyper;
 use tweetlake_nlp::ner::{self, LabelMap, NerModel, TrainOptions};
 
 use crate::cli::{NerAction, NerTrainArgs};
 
-pub fn run(config: &Config, action: NerAction) -> Result<()> {
+pub async fn run(config: &Config, action: NerAction) -> Result<()> {
     let labels = LabelMap::from_names(&config.silver.ner.labels).context("silver.ner.labels")?;
     match action {
         NerAction::Train(args) => train(config, &labels, args),
-        NerAction::Eval { files, model } => eval(config, &labels, &files, model.as_deref()),
-        NerAction::Tag { texts, model } => tag(config, &labels, &texts, model.as_deref()),
+        NerAction::Eval { files, model } => {
+            let model = load(config, &labels, model).await?;
+            eval(model, &labels, &files)
+        }
+        NerAction::Tag { texts, model } => {
+            let model = load(config, &labels, model).await?;
+            tag(model, &texts)
+        }
     }
 }
 
-fn model_dir(config: &Config, flag: Option<&Path>) -> PathBuf {
+/// The training output: `--out`, else silver.ner.model (which must then be a directory).
+fn out_dir(config: &Config, flag: Option<&Path>) -> PathBuf {
     flag.map(Path::to_path_buf)
         .unwrap_or_else(|| PathBuf::from(&config.silver.ner.model))
 }
 
-fn load(config: &Config, labels: &LabelMap, flag: Option<&Path>) -> Result<NerModel> {
-    let dir = model_dir(config, flag);
+async fn load(config: &Config, labels: &LabelMap, flag: Option<String>) -> Result<NerModel> {
+    let ner = &config.silver.ner;
+    let spec = flag.unwrap_or_else(|| ner.model.clone());
+    let dir = resolve_model(&spec, &ner.hub_url, Path::new(&ner.hub_cache))
+        .await
+        .with_context(|| format!("resolving the NER model `{spec}`"))?;
     let mut model = NerModel::load(&dir, labels, config.silver.ner.batch_size)
         .with_context(|| format!("loading the NER model in {}", dir.display()))?;
     model.set_workers(config.silver.ner.threads)?;
@@ -35,7 +47,7 @@ fn load(config: &Config, labels: &LabelMap, flag: Option<&Path>) -> Result<NerMo
 }
 
 fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
-    let out = model_dir(config, a.out.as_deref());
+    let out = out_dir(config, a.out.as_deref());
     let opts = TrainOptions {
         base: a.base,
         train: a.data,
@@ -87,8 +99,7 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
     Ok(())
 }
 
-fn eval(config: &Config, labels: &LabelMap, files: &[PathBuf], flag: Option<&Path>) -> Result<()> {
-    let mut model = load(config, labels, flag)?;
+fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()> {
     for file in files {
         let sentences = read_conll(file, labels)?;
         let words: Vec<Vec<&str>> = sentences
@@ -113,8 +124,7 @@ fn eval(config: &Config, labels: &LabelMap, files: &[PathBuf], flag: Option<&Pat
     Ok(())
 }
 
-fn tag(config: &Config, labels: &LabelMap, texts: &[String], flag: Option<&Path>) -> Result<()> {
-    let mut model = load(config, labels, flag)?;
+fn tag(mut model: NerModel, texts: &[String]) -> Result<()> {
     for (text, found) in texts.iter().zip(model.entities(texts)?) {
         println!("{text}");
         for e in found {

@@ -20,8 +20,13 @@ pub struct SilverConfig {
 pub struct NerConfig {
     pub enabled: bool,
     /// A model directory (config.json, model.safetensors, vocab.txt), relative to the working
-    /// directory; `tweetlake ner train` writes one.
+    /// directory (`tweetlake ner train` writes one), or `hf:owner/name` to fetch one from the hub
+    /// once into `hub_cache`.
     pub model: String,
+    /// Base URL of the model hub for `hf:` models.
+    pub hub_url: String,
+    /// Where `hf:` models are kept once fetched.
+    pub hub_cache: String,
     /// NER worker threads, each running its own copy of the model on one libtorch thread (two
     /// side by side measured ~1.3x faster than one copy on two libtorch threads).
     pub threads: usize,
@@ -36,6 +41,8 @@ impl Default for NerConfig {
         Self {
             enabled: true,
             model: "models/tweetlake-ner".into(),
+            hub_url: "https://huggingface.co".into(),
+            hub_cache: "models/hub".into(),
             threads: 2,
             batch_size: 32,
             labels: BTreeMap::new(),

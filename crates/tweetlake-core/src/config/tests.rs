@@ -123,6 +123,12 @@ fn semantic_errors_name_the_key() {
             "[[bronze.tables]]\nname = \"x_quarantine\"\ntopics = [\"t\"]\n",
             "bronze.tables[0].name",
         ),
+        ("[silver.ner]\nthreads = 0\n", "silver.ner.threads"),
+        ("[silver.ner.labels]\nathlete = \"PERSON\"\n", "silver.ner.labels"),
+        (
+            "[[silver.expectations]]\nname = \"a\"\ncheck = \"true\"\naction = \"warn\"\n[[silver.expectations]]\nname = \"a\"\ncheck = \"true\"\naction = \"drop\"\n",
+            "silver.expectations",
+        ),
     ];
     for (text, key) in cases {
         let f = write_file(text);
@@ -187,4 +193,36 @@ fn a_bad_value_in_a_file_names_the_key_and_the_line() {
     assert!(err.contains("`bronze.format`"), "{err}");
     assert!(err.contains("line 2"), "{err}");
     assert!(err.contains("expected `delta` or `parquet`"), "{err}");
+}
+
+#[test]
+fn configured_expectations_replace_defaults_by_name() {
+    let f = write_file(
+        "[[silver.expectations]]\nname = \"text_not_empty\"\ncheck = \"length(text) > 0\"\naction = \"drop\"\n[[silver.expectations]]\nname = \"english\"\ncheck = \"lang = 'en'\"\naction = \"fail\"\n",
+    );
+    let (c, _) = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
+    let rules: Vec<(String, ExpectationAction)> = c
+        .silver
+        .effective_expectations()
+        .into_iter()
+        .map(|e| (e.name, e.action))
+        .collect();
+    let expected = [
+        ("tweet_id_present", ExpectationAction::Drop),
+        ("created_at_sane", ExpectationAction::Drop),
+        ("text_not_empty", ExpectationAction::Drop),
+        ("lang_known", ExpectationAction::Warn),
+        ("english", ExpectationAction::Fail),
+    ];
+    let expected: Vec<(String, ExpectationAction)> =
+        expected.iter().map(|(n, a)| (n.to_string(), *a)).collect();
+    assert_eq!(rules, expected);
+    // An action that is not one of the three is named with its key.
+    let f = write_file(
+        "[[silver.expectations]]\nname = \"x\"\ncheck = \"true\"\naction = \"ignore\"\n",
+    );
+    let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unknown variant `ignore`"), "{e}");
 }

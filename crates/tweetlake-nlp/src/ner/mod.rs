@@ -4,6 +4,7 @@
 
 pub mod conll;
 pub mod eval;
+pub mod hub;
 pub mod labels;
 pub mod manifest;
 pub mod words;
