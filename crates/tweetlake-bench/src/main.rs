@@ -55,7 +55,10 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
-    let factory = tweets::TweetFactory::from_fixtures()?;
+    let mut factory = tweets::TweetFactory::from_fixtures()?;
+    if args.mode == "silver" {
+        factory = factory.with_unique_texts();
+    }
     if args.mode == "produce" {
         return produce_bench(&args, &factory);
     }

@@ -32,7 +32,7 @@ pub fn produce_all(
         .create()
         .context("creating the producer")?;
     for i in 0..n {
-        let (id, value) = factory.tweet(i);
+        let (id, value) = factory.tweet_for_run(i);
         let key = id.to_string();
         let mut record = BaseRecord::to(topic).key(&key).payload(&value);
         loop {

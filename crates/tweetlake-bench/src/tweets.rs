@@ -18,6 +18,7 @@ struct Template {
 pub struct TweetFactory {
     templates: Vec<Template>,
     base_ms: u64,
+    unique_texts: bool,
 }
 
 impl TweetFactory {
@@ -44,6 +45,7 @@ impl TweetFactory {
         Ok(Self {
             templates,
             base_ms: 1_767_225_600_000,
+            unique_texts: false,
         })
     }
 
@@ -64,8 +66,48 @@ impl TweetFactory {
         (id, out)
     }
 
+    /// Every text also gets the tweet's number appended: with only a few hundred real texts
+    /// repeating, silver's NER (which tags each distinct text once) would otherwise be measured
+    /// on a few hundred texts.
+    pub fn with_unique_texts(mut self) -> Self {
+        self.unique_texts = true;
+        self
+    }
+
+    /// The `i`-th tweet as [`TweetFactory::tweet`] makes it, with unique texts when asked.
+    pub fn tweet_for_run(&self, i: u64) -> (u64, Vec<u8>) {
+        let (id, json) = self.tweet(i);
+        if !self.unique_texts {
+            return (id, json);
+        }
+        let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&json) else {
+            return (id, json);
+        };
+        mark_texts(&mut v, i);
+        (id, serde_json::to_vec(&v).unwrap_or(json))
+    }
+
     pub fn templates(&self) -> usize {
         self.templates.len()
+    }
+}
+
+/// Appends ` no. <i>` to every `text` and `full_text` string, nested ones included (a retweet's
+/// original, an extended tweet).
+fn mark_texts(v: &mut serde_json::Value, i: u64) {
+    match v {
+        serde_json::Value::Object(map) => {
+            for (k, child) in map.iter_mut() {
+                match child {
+                    serde_json::Value::String(s) if k == "text" || k == "full_text" => {
+                        s.push_str(&format!(" no. {i}"));
+                    }
+                    other => mark_texts(other, i),
+                }
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(|x| mark_texts(x, i)),
+        _ => {}
     }
 }
 
@@ -92,5 +134,21 @@ mod tests {
         let mean = bytes / 10_000;
         assert!((3_000..6_000).contains(&mean), "mean size {mean}");
         assert_eq!(f.tweet(7), f.tweet(7));
+    }
+
+    #[test]
+    fn unique_texts_differ_between_tweets_of_one_template() {
+        let f = TweetFactory::from_fixtures().unwrap().with_unique_texts();
+        let n = f.templates() as u64;
+        let text = |i| {
+            let v: serde_json::Value = serde_json::from_slice(&f.tweet_for_run(i).1).unwrap();
+            v["text"]
+                .as_str()
+                .or_else(|| v["data"]["text"].as_str())
+                .unwrap()
+                .to_string()
+        };
+        assert_ne!(text(3), text(3 + n));
+        assert!(text(3 + n).ends_with(&format!(" no. {}", 3 + n)));
     }
 }

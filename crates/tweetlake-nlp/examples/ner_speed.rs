@@ -1,5 +1,5 @@
 //! NER throughput on a CoNLL file's sentences, tagged as raw text the way silver does:
-//! `cargo run --release --features ner --example ner_speed -- MODEL_DIR FILE.conll WORKERS [ROUNDS]`.
+//! `cargo run --release --features ner --example ner_speed -- MODEL_DIR FILE.conll|FILE.txt WORKERS [ROUNDS]`.
 //! Prints sentences/s per round, so the first round's warm-up shows apart from steady state.
 
 use std::path::Path;
@@ -16,10 +16,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rounds: usize = rest.first().map_or(Ok(3), |r| r.parse())?;
     let threads: usize = threads.parse()?;
     let labels = LabelMap::default();
-    let texts: Vec<String> = read_conll(Path::new(file), &labels)?
-        .into_iter()
-        .map(|s| s.words.join(" "))
-        .collect();
+    // A .txt file holds one text per line; anything else is CoNLL.
+    let texts: Vec<String> = if file.ends_with(".txt") {
+        std::fs::read_to_string(file)?
+            .lines()
+            .map(str::to_string)
+            .collect()
+    } else {
+        read_conll(Path::new(file), &labels)?
+            .into_iter()
+            .map(|s| s.words.join(" "))
+            .collect()
+    };
     let mut model = NerModel::load(Path::new(model), &labels, 32)?;
     model.set_workers(threads)?;
     for round in 1..=rounds {

@@ -129,17 +129,41 @@ impl NerModel {
             })
             .collect();
         let words: Vec<Vec<Word>> = unique.iter().map(|t| split_words(t)).collect();
+        // Links hold no entities but cost the model a dozen word pieces each: they are left out
+        // and tagged O, which also keeps an entity from spanning one.
+        let linked: Vec<Vec<bool>> = unique
+            .iter()
+            .zip(&words)
+            .map(|(t, ws)| in_links(t, ws))
+            .collect();
         let word_texts: Vec<Vec<&str>> = unique
             .iter()
             .zip(&words)
-            .map(|(t, ws)| ws.iter().map(|w| w.text(t)).collect())
+            .zip(&linked)
+            .map(|((t, ws), link)| {
+                ws.iter()
+                    .zip(link)
+                    .filter(|(_, l)| !**l)
+                    .map(|(w, _)| w.text(t))
+                    .collect()
+            })
             .collect();
         let tagged = self.tag_words(&word_texts)?;
         let found: Vec<Vec<Entity>> = unique
             .iter()
             .zip(&words)
-            .zip(&tagged)
-            .map(|((t, ws), tg)| entities_from_tags(t, ws, tg))
+            .zip(linked.iter().zip(tagged))
+            .map(|((t, ws), (link, tg))| {
+                let mut model = tg.into_iter();
+                let all: Vec<(Tag, f32)> = link
+                    .iter()
+                    .map(|l| match l {
+                        true => (Tag::Outside, 1.0),
+                        false => model.next().unwrap_or((Tag::Outside, 0.0)),
+                    })
+                    .collect();
+                entities_from_tags(t, ws, &all)
+            })
             .collect();
         Ok(index.into_iter().map(|i| found[i].clone()).collect())
     }
@@ -263,6 +287,28 @@ fn forward(
         .collect())
 }
 
+/// Which words lie inside a link (a whitespace-delimited token starting `http://`, `https://`
+/// or `www.`).
+fn in_links(text: &str, words: &[Word]) -> Vec<bool> {
+    let mut links = Vec::new();
+    let mut at = 0;
+    for token in text.split_whitespace() {
+        let start = text[at..].find(token).map_or(at, |i| at + i);
+        at = start + token.len();
+        let lower = token.get(..8).unwrap_or(token).to_ascii_lowercase();
+        if lower.starts_with("http://")
+            || lower.starts_with("https://")
+            || lower.starts_with("www.")
+        {
+            links.push(start..at);
+        }
+    }
+    words
+        .iter()
+        .map(|w| links.iter().any(|l| l.contains(&w.byte_start)))
+        .collect()
+}
+
 /// Right-pads ids to the batch's longest sequence; the mask marks real pieces.
 pub(crate) fn pad_batch(batch: &[&Encoded], pad: i64) -> (Tensor, Tensor) {
     let width = batch.iter().map(|e| e.ids.len()).max().unwrap_or(0);
@@ -288,4 +334,28 @@ pub(crate) fn id2label() -> HashMap<i64, String> {
         .enumerate()
         .map(|(i, t)| (i as i64, t.name()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_inside_links_are_found() {
+        let text = "Lakers win https://t.co/AbC12 and WWW.nba.com/x, see http:/broken";
+        let words = split_words(text);
+        let linked: Vec<&str> = words
+            .iter()
+            .zip(in_links(text, &words))
+            .filter(|(_, l)| *l)
+            .map(|(w, _)| w.text(text))
+            .collect();
+        assert_eq!(
+            linked,
+            [
+                "https", ":", "/", "/", "t", ".", "co", "/", "AbC12", "WWW", ".", "nba", ".",
+                "com", "/", "x", ","
+            ]
+        );
+    }
 }
