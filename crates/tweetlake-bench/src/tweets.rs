@@ -142,11 +142,8 @@ mod tests {
         let n = f.templates() as u64;
         let text = |i| {
             let v: serde_json::Value = serde_json::from_slice(&f.tweet_for_run(i).1).unwrap();
-            v["text"]
-                .as_str()
-                .or_else(|| v["data"]["text"].as_str())
-                .unwrap()
-                .to_string()
+            let t = [&v["text"], &v["full_text"], &v["data"]["text"]];
+            t.iter().find_map(|x| x.as_str()).unwrap().to_string()
         };
         assert_ne!(text(3), text(3 + n));
         assert!(text(3 + n).ends_with(&format!(" no. {}", 3 + n)));
