@@ -34,6 +34,31 @@ fn fixture_tweet_ids(files: &[&str]) -> BTreeSet<i64> {
     ids
 }
 
+/// Produces `files` (in this order) to topic `tweets` and ingests them into bronze.
+fn produce_and_ingest(svc: &Services, work: &std::path::Path, files: &[std::path::PathBuf]) {
+    let mut produce = tweetlake(work);
+    produce.args([
+        "produce",
+        "--bootstrap-servers",
+        &svc.broker,
+        "--topic",
+        "tweets",
+    ]);
+    for f in files {
+        produce.arg("--file").arg(f);
+    }
+    run_ok(&mut produce);
+    run_ok(
+        tweetlake(work)
+            .args(["--bootstrap-servers", svc.broker.as_str()])
+            .args(["ingest", "--until-caught-up"]),
+    );
+}
+
+fn fixture_path(name: &str) -> std::path::PathBuf {
+    repo_root().join("tests/fixtures").join(name)
+}
+
 #[test]
 fn promote_silver_dedups_and_is_idempotent() {
     let svc = Services::broker();
@@ -45,28 +70,9 @@ fn promote_silver_dedups_and_is_idempotent() {
         "v2_stream_messages.jsonl",
         "v2_control_messages.jsonl",
     ];
-    let mut produce = tweetlake(work.path());
-    produce.args([
-        "produce",
-        "--bootstrap-servers",
-        &svc.broker,
-        "--topic",
-        "tweets",
-    ]);
-    for f in files {
-        produce
-            .arg("--file")
-            .arg(repo_root().join("tests/fixtures").join(f));
-    }
-    run_ok(&mut produce);
-    let run = |args: &[&str]| {
-        run_ok(
-            tweetlake(work.path())
-                .args(["--bootstrap-servers", svc.broker.as_str()])
-                .args(args),
-        )
-    };
-    run(&["ingest", "--until-caught-up"]);
+    let paths: Vec<_> = files.iter().map(|f| fixture_path(f)).collect();
+    produce_and_ingest(&svc, work.path(), &paths);
+    let run = |args: &[&str]| run_ok(tweetlake(work.path()).args(args));
     let report = run(&["promote", "silver"]);
     let expected = fixture_tweet_ids(&files);
     // 180 + 200 + 7 distinct tweets; the capture's 100 are all repeats.
@@ -138,26 +144,9 @@ fn a_promote_killed_midway_reruns_to_the_same_silver() {
     let deletes_file = work.path().join("deletes.jsonl");
     std::fs::write(&deletes_file, deletes).unwrap();
     expected.retain(|id| !deleted.contains(id));
-    let mut produce = tweetlake(work.path());
-    produce.args([
-        "produce",
-        "--bootstrap-servers",
-        &svc.broker,
-        "--topic",
-        "tweets",
-    ]);
-    for f in files {
-        produce
-            .arg("--file")
-            .arg(repo_root().join("tests/fixtures").join(f));
-    }
-    produce.arg("--file").arg(&deletes_file);
-    run_ok(&mut produce);
-    run_ok(
-        tweetlake(work.path())
-            .args(["--bootstrap-servers", svc.broker.as_str()])
-            .args(["ingest", "--until-caught-up"]),
-    );
+    let mut paths: Vec<_> = files.iter().map(|f| fixture_path(f)).collect();
+    paths.push(deletes_file);
+    produce_and_ingest(&svc, work.path(), &paths);
 
     let lake = work.path().join("lake/silver");
     let has_log = |t: &str| lake.join(t).join("_delta_log").exists();

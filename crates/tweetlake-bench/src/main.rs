@@ -4,6 +4,7 @@
 //! Run it through `scripts/bench.sh`, which builds release binaries and starts the broker.
 
 mod ceiling;
+mod child;
 mod ingest_run;
 mod produce;
 mod produce_run;

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::ingest_run::wait4;
+use crate::child::{measure, read_stdout, wait4};
 
 pub struct ReplayRun {
     pub elapsed: Duration,
@@ -46,21 +46,21 @@ pub fn replay(
     file: &Path,
     work: &Path,
 ) -> Result<ReplayRun> {
-    let started = Instant::now();
-    let mut child = produce(bin, bootstrap, topic, file, &work.join("spool-replay"))
-        .spawn()
-        .with_context(|| format!("starting {}", bin.display()))?;
-    let out = read_stdout(&mut child)?;
-    let (status, usage) = wait4(child.id())?;
-    let elapsed = started.elapsed();
-    if status != 0 || !out.contains("0 bytes left in the spool") {
-        bail!("tweetlake produce exited with status {status}: {out}");
+    let m = measure(&mut produce(
+        bin,
+        bootstrap,
+        topic,
+        file,
+        &work.join("spool-replay"),
+    ))
+    .context("tweetlake produce")?;
+    if !m.out.contains("0 bytes left in the spool") {
+        bail!("tweetlake produce left tweets in the spool: {}", m.out);
     }
-    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     Ok(ReplayRun {
-        elapsed,
-        cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        peak_rss_kb: usage.ru_maxrss.max(0) as u64,
+        elapsed: m.elapsed,
+        cpu_seconds: m.cpu_seconds,
+        peak_rss_kb: m.peak_rss_kb,
     })
 }
 
@@ -125,14 +125,6 @@ fn signal(pid: i32, sig: i32) -> Result<()> {
         return Err(std::io::Error::last_os_error()).context(format!("signalling broker {pid}"));
     }
     Ok(())
-}
-
-fn read_stdout(child: &mut Child) -> Result<String> {
-    let mut out = String::new();
-    if let Some(mut s) = child.stdout.take() {
-        s.read_to_string(&mut out)?;
-    }
-    Ok(out)
 }
 
 /// Polls `tweetlake_produce_<counter>` every 50 ms until `done`; returns when it became true.

@@ -2,14 +2,13 @@
 //! run wrote, with NER off and on at 1 and 2 threads, measured from outside (wall, CPU, peak RSS);
 //! and NER alone, from `tweetlake ner eval` over the held-back BTC sample of real tweets.
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{Context, Result};
 
-use crate::ingest_run::wait4;
+use crate::child::measure;
 
 pub struct SilverRun {
     pub label: String,
@@ -54,15 +53,15 @@ pub fn promote(
             if n > 1 { "s" } else { "" }
         ),
     };
-    let (out, elapsed, cpu_seconds, peak_rss_kb) = measure(&mut cmd)?;
+    let m = measure(&mut cmd)?;
     // "... R rows read, T tweets inserted, ..."
     let tweets =
-        number_before(&out, " tweets inserted").context("no `tweets inserted` in the report")?;
+        number_before(&m.out, " tweets inserted").context("no `tweets inserted` in the report")?;
     Ok(SilverRun {
         label,
-        elapsed,
-        cpu_seconds,
-        peak_rss_kb,
+        elapsed: m.elapsed,
+        cpu_seconds: m.cpu_seconds,
+        peak_rss_kb: m.peak_rss_kb,
         tweets,
     })
 }
@@ -74,9 +73,10 @@ pub fn ner_alone(bin: &Path, model: &Path, conll: &Path, threads: usize) -> Resu
         .arg(model)
         .arg(conll)
         .env("TWEETLAKE_SILVER__NER__THREADS", threads.to_string());
-    let (out, _, cpu_seconds, peak_rss_kb) = measure(&mut cmd)?;
+    let m = measure(&mut cmd)?;
+    let out = &m.out;
     // "tagged N sentences in S s"
-    let tweets = number_before(&out, " sentences in").context("no timing line in ner eval")?;
+    let tweets = number_before(out, " sentences in").context("no timing line in ner eval")?;
     let secs: f64 = out
         .split("sentences in ")
         .nth(1)
@@ -89,35 +89,10 @@ pub fn ner_alone(bin: &Path, model: &Path, conll: &Path, threads: usize) -> Resu
             if threads > 1 { "s" } else { "" }
         ),
         elapsed: Duration::from_secs_f64(secs),
-        cpu_seconds,
-        peak_rss_kb,
+        cpu_seconds: m.cpu_seconds,
+        peak_rss_kb: m.peak_rss_kb,
         tweets,
     })
-}
-
-fn measure(cmd: &mut Command) -> Result<(String, Duration, f64, u64)> {
-    let started = Instant::now();
-    let mut child = cmd
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .context("starting tweetlake")?;
-    let mut out = String::new();
-    if let Some(mut s) = child.stdout.take() {
-        s.read_to_string(&mut out)?;
-    }
-    let (status, usage) = wait4(child.id())?;
-    let elapsed = started.elapsed();
-    if status != 0 {
-        bail!("tweetlake exited with status {status}: {out}");
-    }
-    let cpu = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    Ok((
-        out,
-        elapsed,
-        cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        usage.ru_maxrss.max(0) as u64,
-    ))
 }
 
 fn number_before(text: &str, marker: &str) -> Option<u64> {

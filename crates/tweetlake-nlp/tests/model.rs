@@ -32,16 +32,7 @@ fn overall_f1(model: &mut NerModel, file: &str) -> (f64, Scores) {
         &LabelMap::default(),
     )
     .unwrap();
-    let words: Vec<Vec<&str>> = sentences
-        .iter()
-        .map(|s| s.words.iter().map(String::as_str).collect())
-        .collect();
-    let predicted = model.tag_words(&words).unwrap();
-    let mut scores = Scores::default();
-    for (s, p) in sentences.iter().zip(&predicted) {
-        let tags: Vec<_> = p.iter().map(|t| t.0).collect();
-        scores.add(&s.tags, &tags);
-    }
+    let scores = tweetlake_nlp::ner::score(model, &sentences).unwrap();
     (scores.overall().f1(), scores)
 }
 

@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use tweetlake_core::config::Config;
 use tweetlake_nlp::ner::conll::read_conll;
-use tweetlake_nlp::ner::eval::Scores;
 use tweetlake_nlp::ner::hub::resolve_model;
 use tweetlake_nlp::ner::manifest::Hyper;
 use tweetlake_nlp::ner::{self, LabelMap, NerModel, TrainOptions};
@@ -102,23 +101,14 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
 fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()> {
     for file in files {
         let sentences = read_conll(file, labels)?;
-        let words: Vec<Vec<&str>> = sentences
-            .iter()
-            .map(|s| s.words.iter().map(String::as_str).collect())
-            .collect();
         let started = std::time::Instant::now();
-        let predicted = model.tag_words(&words)?;
+        let scores = ner::score(&mut model, &sentences)?;
         let seconds = started.elapsed().as_secs_f64();
-        let mut scores = Scores::default();
-        for (s, p) in sentences.iter().zip(&predicted) {
-            let tags: Vec<_> = p.iter().map(|t| t.0).collect();
-            scores.add(&s.tags, &tags);
-        }
         println!("{}\n{scores}", file.display());
         println!(
             "tagged {} sentences in {seconds:.2} s ({:.0} sentences/s)\n",
-            words.len(),
-            words.len() as f64 / seconds
+            sentences.len(),
+            sentences.len() as f64 / seconds
         );
     }
     Ok(())

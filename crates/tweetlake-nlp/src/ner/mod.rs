@@ -62,6 +62,25 @@ pub struct Entity {
     pub score: f32,
 }
 
+/// Tags `sentences` (already split into words) with `model` and scores it against their gold
+/// tags: what `tweetlake ner eval` prints and the F1 tests check.
+pub fn score(
+    model: &mut NerModel,
+    sentences: &[conll::Sentence],
+) -> Result<eval::Scores, crate::NlpError> {
+    let words: Vec<Vec<&str>> = sentences
+        .iter()
+        .map(|s| s.words.iter().map(String::as_str).collect())
+        .collect();
+    let predicted = model.tag_words(&words)?;
+    let mut scores = eval::Scores::default();
+    for (s, p) in sentences.iter().zip(&predicted) {
+        let tags: Vec<Tag> = p.iter().map(|t| t.0).collect();
+        scores.add(&s.tags, &tags);
+    }
+    Ok(scores)
+}
+
 /// Builds entities from word-level tags and their probabilities.
 pub fn entities_from_tags(text: &str, words: &[words::Word], tagged: &[(Tag, f32)]) -> Vec<Entity> {
     let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
