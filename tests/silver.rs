@@ -73,7 +73,12 @@ fn promote_silver_dedups_and_is_idempotent() {
     let paths: Vec<_> = files.iter().map(|f| fixture_path(f)).collect();
     produce_and_ingest(&svc, work.path(), &paths);
     let run = |args: &[&str]| run_ok(tweetlake(work.path()).args(args));
-    let report = run(&["promote", "silver"]);
+    // bfloat16 whatever this CPU prefers, so the commit's record of it is checked for certain.
+    let report = run_ok(
+        tweetlake(work.path())
+            .env("TWEETLAKE_SILVER__NER__PRECISION", "bfloat16")
+            .args(["promote", "silver"]),
+    );
     let expected = fixture_tweet_ids(&files);
     // 180 + 200 + 7 distinct tweets; the capture's 100 are all repeats.
     assert_eq!(expected.len(), 387);
@@ -111,6 +116,7 @@ fn promote_silver_dedups_and_is_idempotent() {
     let sha = hex::encode(sha2::Sha256::digest(&weights));
     assert_eq!(silver["ner_weights_sha256"], sha.as_str());
     assert_eq!(silver["sentiment_method"], "vader 3.3.2");
+    assert_eq!(silver["ner_precision"], "bfloat16");
 
     // Nothing new in bronze: the second run reads nothing and commits nothing.
     let again = run(&["promote", "silver"]);

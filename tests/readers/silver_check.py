@@ -47,6 +47,7 @@ def main():
         "sentiment": sentiment,
         "ner_weights_sha256": last_commit.get("tweetlake.ner.weights_sha256"),
         "sentiment_method": last_commit.get("tweetlake.sentiment"),
+        "ner_precision": last_commit.get("tweetlake.ner.precision"),
         "rows": len(ids),
         "distinct_ids": len(set(ids)),
         "ids": sorted(ids),

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 use clap::Parser;
+use silver_run::NerSetting;
 
 #[derive(Debug, Parser)]
 #[command(name = "tweetlake-bench", about)]
@@ -196,17 +197,19 @@ fn produce_bench(args: &Args, factory: &tweets::TweetFactory) -> Result<()> {
 fn silver_bench(args: &Args, lake: &std::path::Path) -> Result<()> {
     let (bin, model) = (&args.tweetlake, &args.ner_model);
     let mut runs = Vec::new();
-    for threads in [None, Some(1), Some(2)] {
-        eprintln!("promote silver --full-refresh, NER threads {threads:?}…");
-        runs.push(silver_run::promote(bin, lake, &args.topic, model, threads)?);
+    let ner = |threads, precision| NerSetting { threads, precision };
+    let settings = [ner(2, "float32"), ner(1, "bfloat16"), ner(2, "bfloat16")];
+    for setting in std::iter::once(None).chain(settings.map(Some)) {
+        eprintln!("promote silver --full-refresh, NER {setting:?}…");
+        runs.push(silver_run::promote(bin, lake, &args.topic, model, setting)?);
     }
-    for threads in [1, 2] {
-        eprintln!("NER alone, {threads} threads…");
+    for setting in settings {
+        eprintln!("NER alone, {setting:?}…");
         runs.push(silver_run::ner_alone(
             bin,
             model,
             &args.ner_sample,
-            threads,
+            setting,
         )?);
     }
     if args.json {
@@ -214,24 +217,25 @@ fn silver_bench(args: &Args, lake: &std::path::Path) -> Result<()> {
             .iter()
             .map(|r| {
                 serde_json::json!({"run": r.label, "tweets": r.tweets, "seconds": r.elapsed.as_secs_f64(),
-                    "tweets_per_s": r.rate(), "cpu_seconds": r.cpu_seconds, "peak_rss_mb": r.peak_rss_kb as f64 / 1024.0})
+                    "tweets_per_s": r.rate(), "cpu_seconds": r.cpu_seconds, "tweets_per_cpu_s": r.rate_per_cpu_second(), "peak_rss_mb": r.peak_rss_kb as f64 / 1024.0})
             })
             .collect();
         println!("{}", serde_json::Value::Array(rows));
         return Ok(());
     }
     println!(
-        "{:<34} {:>8} {:>9} {:>10} {:>9} {:>12}",
-        "run", "tweets", "seconds", "tweets/s", "CPU s", "peak RSS MB"
+        "{:<46} {:>8} {:>9} {:>10} {:>9} {:>11} {:>12}",
+        "run", "tweets", "seconds", "tweets/s", "CPU s", "per CPU s", "peak RSS MB"
     );
     for r in &runs {
         println!(
-            "{:<34} {:>8} {:>9.1} {:>10.0} {:>9.1} {:>12.0}",
+            "{:<46} {:>8} {:>9.1} {:>10.0} {:>9.1} {:>11.0} {:>12.0}",
             r.label,
             r.tweets,
             r.elapsed.as_secs_f64(),
             r.rate(),
             r.cpu_seconds,
+            r.rate_per_cpu_second(),
             r.peak_rss_kb as f64 / 1024.0
         );
     }

@@ -1,6 +1,6 @@
 //! The silver benchmark: `tweetlake promote silver --full-refresh` over the bronze table the ingest
-//! run wrote, with NER off and on at 1 and 2 threads, measured from outside (wall, CPU, peak RSS);
-//! and NER alone, from `tweetlake ner eval` over the held-back BTC sample of real tweets.
+//! run wrote, with NER off and on per worker count and precision, measured from outside (wall,
+//! CPU, peak RSS); and NER alone, from `tweetlake ner eval` over the held-back BTC sample.
 
 use std::path::Path;
 use std::process::Command;
@@ -22,36 +22,53 @@ impl SilverRun {
     pub fn rate(&self) -> f64 {
         self.tweets as f64 / self.elapsed.as_secs_f64()
     }
+
+    /// Tweets per CPU second: unlike the wall rate, not lowered by time a shared machine steals.
+    pub fn rate_per_cpu_second(&self) -> f64 {
+        self.tweets as f64 / self.cpu_seconds.max(f64::EPSILON)
+    }
 }
 
-/// `threads`: `None` runs without NER.
+/// How NER runs: worker threads and `silver.ner.precision`.
+#[derive(Debug, Clone, Copy)]
+pub struct NerSetting {
+    pub threads: usize,
+    pub precision: &'static str,
+}
+
+impl NerSetting {
+    fn label(&self) -> String {
+        let s = if self.threads > 1 { "s" } else { "" };
+        format!("{} thread{s}, {}", self.threads, self.precision)
+    }
+
+    fn apply(&self, cmd: &mut Command) {
+        cmd.env("TWEETLAKE_SILVER__NER__THREADS", self.threads.to_string())
+            .env("TWEETLAKE_SILVER__NER__PRECISION", self.precision);
+    }
+}
+
+/// `ner`: `None` runs without NER.
 pub fn promote(
     bin: &Path,
     lake: &Path,
     topic: &str,
     model: &Path,
-    threads: Option<usize>,
+    ner: Option<NerSetting>,
 ) -> Result<SilverRun> {
     let mut cmd = Command::new(bin);
     cmd.arg("--lake-root")
         .arg(lake)
         .args(["--table", &format!("tweets={topic}"), "--log-level", "warn"])
         .args(["promote", "silver", "--full-refresh"])
-        .env(
-            "TWEETLAKE_SILVER__NER__ENABLED",
-            threads.is_some().to_string(),
-        )
-        .env("TWEETLAKE_SILVER__NER__MODEL", model)
-        .env(
-            "TWEETLAKE_SILVER__NER__THREADS",
-            threads.unwrap_or(1).to_string(),
-        );
-    let label = match threads {
+        .env("TWEETLAKE_SILVER__NER__ENABLED", ner.is_some().to_string())
+        .env("TWEETLAKE_SILVER__NER__MODEL", model);
+    let label = match ner {
         None => "promote silver, NER off".to_string(),
-        Some(n) => format!(
-            "promote silver, NER on, {n} thread{}",
-            if n > 1 { "s" } else { "" }
-        ),
+        Some(n) => {
+            n.apply(&mut cmd);
+            format!("promote silver, NER {}", n.label())
+        }
     };
     let m = measure(&mut cmd)?;
     // "... R rows read, T tweets inserted, ..."
@@ -67,12 +84,12 @@ pub fn promote(
 }
 
 /// NER alone: tags every sentence of a CoNLL file; `tweets` is the sentence count.
-pub fn ner_alone(bin: &Path, model: &Path, conll: &Path, threads: usize) -> Result<SilverRun> {
+pub fn ner_alone(bin: &Path, model: &Path, conll: &Path, ner: NerSetting) -> Result<SilverRun> {
     let mut cmd = Command::new(bin);
     cmd.args(["--log-level", "warn", "ner", "eval", "--model"])
         .arg(model)
-        .arg(conll)
-        .env("TWEETLAKE_SILVER__NER__THREADS", threads.to_string());
+        .arg(conll);
+    ner.apply(&mut cmd);
     let m = measure(&mut cmd)?;
     let out = &m.out;
     // "tagged N sentences in S s"
@@ -84,10 +101,7 @@ pub fn ner_alone(bin: &Path, model: &Path, conll: &Path, threads: usize) -> Resu
         .and_then(|s| s.parse().ok())
         .context("no seconds in ner eval's timing line")?;
     Ok(SilverRun {
-        label: format!(
-            "NER alone, {threads} thread{}",
-            if threads > 1 { "s" } else { "" }
-        ),
+        label: format!("NER alone, {}", ner.label()),
         elapsed: Duration::from_secs_f64(secs),
         cpu_seconds: m.cpu_seconds,
         peak_rss_kb: m.peak_rss_kb,

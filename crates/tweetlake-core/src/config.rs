@@ -519,8 +519,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 
 mod silver;
 pub use silver::{
-    default_expectations, ExpectationAction, ExpectationConfig, NerConfig, SentimentConfig,
-    SilverConfig,
+    default_expectations, ExpectationAction, ExpectationConfig, NerConfig, NerPrecision,
+    SentimentConfig, SilverConfig,
 };
 
 mod produce;

@@ -4,9 +4,9 @@
 use std::path::Path;
 
 use tracing::info_span;
-use tweetlake_core::config::{NerConfig, SilverConfig};
+use tweetlake_core::config::{NerConfig, NerPrecision, SilverConfig};
 use tweetlake_nlp::ner::hub::resolve_model;
-use tweetlake_nlp::ner::{LabelMap, NerModel};
+use tweetlake_nlp::ner::{LabelMap, NerModel, Precision};
 use tweetlake_nlp::sentiment::{self, SentimentScorer};
 
 use crate::rows::TweetRows;
@@ -25,8 +25,20 @@ async fn load_ner(config: &NerConfig) -> Result<NerModel, SilverError> {
         .await
         .map_err(|e| fail(&e))?;
     let mut model = NerModel::load(&dir, &labels, config.batch_size).map_err(|e| fail(&e))?;
+    model
+        .set_precision(precision(config.precision))
+        .map_err(|e| fail(&e))?;
     model.set_workers(config.threads).map_err(|e| fail(&e))?;
     Ok(model)
+}
+
+/// The configured number format, `auto` settled for this machine.
+pub fn precision(setting: NerPrecision) -> Precision {
+    match setting {
+        NerPrecision::Auto => Precision::native(),
+        NerPrecision::Float32 => Precision::Float32,
+        NerPrecision::Bfloat16 => Precision::BFloat16,
+    }
 }
 
 /// Texts handed to NER per call; each is traced as one batch.
@@ -62,6 +74,10 @@ impl Enricher {
             out.push((
                 "tweetlake.ner.weights_sha256".to_string(),
                 info.weights_sha256.clone().into(),
+            ));
+            out.push((
+                "tweetlake.ner.precision".to_string(),
+                m.precision().as_str().into(),
             ));
         }
         if self.sentiment.is_some() {

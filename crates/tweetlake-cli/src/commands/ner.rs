@@ -39,9 +39,10 @@ async fn load(config: &Config, labels: &LabelMap, flag: Option<String>) -> Resul
     let dir = resolve_model(&spec, &ner.hub_url, Path::new(&ner.hub_cache))
         .await
         .with_context(|| format!("resolving the NER model `{spec}`"))?;
-    let mut model = NerModel::load(&dir, labels, config.silver.ner.batch_size)
+    let mut model = NerModel::load(&dir, labels, ner.batch_size)
         .with_context(|| format!("loading the NER model in {}", dir.display()))?;
-    model.set_workers(config.silver.ner.threads)?;
+    model.set_precision(tweetlake_silver::enrich::precision(ner.precision))?;
+    model.set_workers(ner.threads)?;
     Ok(model)
 }
 
@@ -104,7 +105,7 @@ fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()>
         let started = std::time::Instant::now();
         let scores = ner::score(&mut model, &sentences)?;
         let seconds = started.elapsed().as_secs_f64();
-        println!("{}\n{scores}", file.display());
+        println!("{} ({})\n{scores}", file.display(), model.precision());
         println!(
             "tagged {} sentences in {seconds:.2} s ({:.0} sentences/s)\n",
             sentences.len(),

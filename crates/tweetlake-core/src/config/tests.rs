@@ -168,6 +168,28 @@ fn example_config_is_valid_and_matches_defaults() {
     assert_eq!(c.bronze.tables, d.bronze.tables);
     assert_eq!(c.bronze.flush.max_buffer_mb, d.bronze.flush.max_buffer_mb);
     assert_eq!(c.bronze.flush.max_latency, d.bronze.flush.max_latency);
+    assert_eq!(c.silver.ner.batch_size, d.silver.ner.batch_size);
+    assert_eq!(c.silver.ner.precision, d.silver.ner.precision);
+}
+
+#[test]
+fn ner_precision_from_env_and_a_bad_one_named() {
+    let (c, _) = Config::load(
+        None,
+        env(&[("TWEETLAKE_SILVER__NER__PRECISION", "bfloat16")]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        c.silver.ner.precision,
+        crate::config::NerPrecision::Bfloat16
+    );
+    let f = write_file("[silver.ner]\nprecision = \"fp8\"\n");
+    let err = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`silver.ner.precision`"), "{err}");
+    assert!(err.contains("auto"), "{err}");
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod eval;
 pub mod hub;
 pub mod labels;
 pub mod manifest;
+pub mod precision;
 pub mod words;
 
 #[cfg(feature = "ner")]
@@ -50,6 +51,7 @@ pub struct TrainProgress {
 
 pub use labels::{EntityLabel, LabelMap, Tag};
 pub use manifest::ModelInfo;
+pub use precision::Precision;
 
 /// An entity found in a text; `start`/`end` count characters (Unicode scalar values), end
 /// exclusive, like twitter-text's indices.

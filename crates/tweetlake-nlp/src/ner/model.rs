@@ -10,6 +10,7 @@ use tch::{nn, Device, Kind, Tensor};
 use super::encode::{Encoded, WordPieces};
 use super::labels::{LabelMap, Tag};
 use super::manifest::{self, Manifest, ModelInfo, WEIGHTS_FILE};
+use super::precision::Precision;
 use super::words::{split_words, Word};
 use super::{entities_from_tags, Entity};
 use crate::NlpError;
@@ -25,12 +26,20 @@ struct Replica {
 }
 
 impl Replica {
-    fn load(dir: &Path, config: &BertConfig, device: Device) -> Result<Self, NlpError> {
+    fn load(
+        dir: &Path,
+        config: &BertConfig,
+        device: Device,
+        precision: Precision,
+    ) -> Result<Self, NlpError> {
         let mut vs = nn::VarStore::new(device);
         let model =
             BertForTokenClassification::new(vs.root(), config).map_err(|e| model_err(dir, e))?;
         vs.load(dir.join(WEIGHTS_FILE))
             .map_err(|e| model_err(dir, e))?;
+        if precision == Precision::BFloat16 {
+            vs.bfloat16();
+        }
         Ok(Self { model, _vs: vs })
     }
 }
@@ -45,6 +54,7 @@ pub struct NerModel {
     info: ModelInfo,
     batch_size: usize,
     device: Device,
+    precision: Precision,
 }
 
 fn model_err(dir: &Path, what: impl std::fmt::Display) -> NlpError {
@@ -95,7 +105,8 @@ impl NerModel {
             config.max_position_embeddings.min(512) as usize,
         )?;
         let device = Device::cuda_if_available();
-        let replicas = vec![Replica::load(dir, &config, device)?];
+        let precision = Precision::Float32;
+        let replicas = vec![Replica::load(dir, &config, device, precision)?];
         let info = manifest::model_info(dir)?;
         Ok(Self {
             replicas,
@@ -106,11 +117,36 @@ impl NerModel {
             info,
             batch_size: batch_size.max(1),
             device,
+            precision,
         })
     }
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// Runs the model in `precision` from now on. The weights are reloaded from disk, so going
+    /// back to float32 gets the trained values, not bf16-rounded ones.
+    pub fn set_precision(&mut self, precision: Precision) -> Result<(), NlpError> {
+        if precision == self.precision {
+            return Ok(());
+        }
+        let workers = self.replicas.len();
+        self.replicas.clear();
+        self.precision = precision;
+        for _ in 0..workers.max(1) {
+            self.replicas.push(Replica::load(
+                &self.dir,
+                &self.config,
+                self.device,
+                precision,
+            )?);
+        }
+        Ok(())
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     /// Entities in each text, in input order. Identical texts (a retweet carries its original's
@@ -179,8 +215,12 @@ impl NerModel {
         }
         self.replicas.truncate(workers);
         while self.replicas.len() < workers {
-            self.replicas
-                .push(Replica::load(&self.dir, &self.config, self.device)?);
+            self.replicas.push(Replica::load(
+                &self.dir,
+                &self.config,
+                self.device,
+                self.precision,
+            )?);
         }
         if workers > 1 {
             tch::set_num_threads(1);
@@ -273,6 +313,7 @@ fn forward(
         let probs = model
             .forward_t(Some(&ids), Some(&mask), None, None, None, false)
             .logits
+            .to_kind(Kind::Float)
             .softmax(-1, Kind::Float);
         let (s, c) = probs.max_dim(-1, false);
         (s.to_device(Device::Cpu), c.to_device(Device::Cpu))

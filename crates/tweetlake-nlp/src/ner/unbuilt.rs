@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use super::{Entity, LabelMap, ModelInfo, Tag, TrainOptions, TrainProgress};
+use super::{Entity, LabelMap, ModelInfo, Precision, Tag, TrainOptions, TrainProgress};
 use crate::NlpError;
 
 pub enum NerModel {}
@@ -13,6 +13,12 @@ impl NerModel {
         Err(NlpError::NerNotBuilt)
     }
     pub fn set_workers(&mut self, _workers: usize) -> Result<(), NlpError> {
+        match *self {}
+    }
+    pub fn set_precision(&mut self, _precision: Precision) -> Result<(), NlpError> {
+        match *self {}
+    }
+    pub fn precision(&self) -> Precision {
         match *self {}
     }
     pub fn info(&self) -> &ModelInfo {
