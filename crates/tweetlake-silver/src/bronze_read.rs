@@ -13,6 +13,7 @@ use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use tweetlake_core::deltalake::parquet::arrow::ProjectionMask;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, ObjectStore, Path};
+use tweetlake_core::deltalake::{FilterLiteral, FilterOp, FilterValue};
 
 use crate::rows::Lineage;
 
@@ -115,9 +116,35 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<BronzeRow>, DeltaTableError> {
 
 /// Every value of an Int64 column across the table's files (e.g. the ids in `silver/deletes`).
 pub async fn read_ids(table: &DeltaTable, column: &str) -> Result<HashSet<i64>, DeltaTableError> {
+    read_ids_where(table, column, &[]).await
+}
+
+/// The ids of `wanted` that `table` holds, reading only the `partition` values listed (a silver
+/// run looks up its tweets in the event dates they fall on, not in all of silver).
+pub async fn stored_ids(
+    table: &DeltaTable,
+    partition: (&str, &[String]),
+    wanted: &HashSet<i64>,
+) -> Result<HashSet<i64>, DeltaTableError> {
+    let (column, values) = partition;
+    if values.is_empty() || wanted.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let set = FilterValue::Set(values.iter().map(String::as_str).collect());
+    let filter = [(column, FilterOp::In, set)];
+    let mut ids = read_ids_where(table, "tweet_id", &filter).await?;
+    ids.retain(|id| wanted.contains(id));
+    Ok(ids)
+}
+
+async fn read_ids_where(
+    table: &DeltaTable,
+    column: &str,
+    filters: &[FilterLiteral<'_>],
+) -> Result<HashSet<i64>, DeltaTableError> {
     let store = table.object_store();
     let mut ids = HashSet::new();
-    for path in table.get_files_by_partitions(&[]).await? {
+    for path in table.get_files_by_partitions(filters).await? {
         for batch in read_columns(&store, &path, &[column]).await? {
             let values = batch
                 .column_by_name(column)

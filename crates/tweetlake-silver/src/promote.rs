@@ -16,11 +16,12 @@ use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 use tweetlake_core::{Lake, Layer};
 use tweetlake_twitter::{parse_message, Message, Tweet};
 
-use crate::bronze_read::{new_files, read_file, read_ids, BronzeRow};
+use crate::bronze_read::{new_files, read_file, read_ids, stored_ids, BronzeRow};
 use crate::enrich::Enricher;
 use crate::expect::{Expectations, RuleCount};
 use crate::notices::{read_notices, Notice, NoticeIndex, NoticeKind, NoticeRow};
-use crate::rows::{Lineage, TweetRows};
+use crate::rows::{event_date, Lineage, TweetRows};
+use crate::schema::PARTITION_COLUMN;
 use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
 use crate::SilverError;
 
@@ -307,8 +308,21 @@ async fn promote_until(
             .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
             .collect();
         let new_deletes: Vec<i64> = sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect();
-        let mut tweets: Vec<_> = std::mem::take(&mut sorted.tweets).into_values().collect();
+        let mut tweets: Vec<_> = std::mem::take(&mut sorted.tweets)
+            .into_values()
+            .filter(|(t, ..)| !gone.contains(&t.id))
+            .collect();
         tweets.sort_by_key(|(t, ..)| t.id);
+        // Tweets silver already holds (a producer replay, a Kafka redelivery, files a bronze
+        // compaction rewrote) would be skipped by the merge anyway: leave them out before NER.
+        let stored = if options.replace || !exists(&tables.tweets) {
+            HashSet::new()
+        } else {
+            already_stored(&tables.tweets, &tweets)
+                .await
+                .map_err(delta("looking up stored tweets in silver/tweets"))?
+        };
+        report.duplicates += stored.len() as u64;
         let notices = NoticeIndex::new(
             known_notices
                 .iter()
@@ -317,7 +331,7 @@ async fn promote_until(
         let mut rows = TweetRows::default();
         let mut origins = Vec::new();
         for (mut t, lineage, file, raw) in
-            tweets.into_iter().filter(|(t, ..)| !gone.contains(&t.id))
+            tweets.into_iter().filter(|(t, ..)| !stored.contains(&t.id))
         {
             notices.apply(&mut t);
             origins.push((file, raw, lineage.clone()));
@@ -356,6 +370,24 @@ async fn promote_until(
     .await?;
     info!(?report, "silver promoted");
     Ok(report)
+}
+
+/// The ids among `tweets` that silver/tweets holds, looked up in their event dates only.
+async fn already_stored(
+    table: &DeltaTable,
+    tweets: &[(Tweet, Lineage, usize, String)],
+) -> Result<HashSet<i64>, DeltaTableError> {
+    let ids: HashSet<i64> = tweets.iter().map(|(t, ..)| t.id).collect();
+    let days: std::collections::BTreeSet<i32> = tweets
+        .iter()
+        .map(|(t, ..)| event_date(t.created_at_us))
+        .collect();
+    let dates: Vec<String> = days
+        .into_iter()
+        .filter_map(|d| chrono::DateTime::from_timestamp(i64::from(d) * 86_400, 0))
+        .map(|t| t.date_naive().to_string())
+        .collect();
+    stored_ids(table, (PARTITION_COLUMN, &dates), &ids).await
 }
 
 /// Rows already in silver keep the entities and sentiment of the model that wrote them: say so

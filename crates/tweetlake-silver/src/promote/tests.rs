@@ -191,12 +191,14 @@ async fn dedup_deletes_edits_and_reruns() {
         line(V1, C), // deleted in the previous run: stays out
         delete(A),   // after its tweet: goes
         line(V1, A), // redelivered after its delete: stays out
+        line(V2, B), // redelivered in a later run: silver holds it already
         page_message(EDITED_BEFORE),
         page_message(EDITED),
     ])
     .await;
     let second = s.promote(false).await;
     assert_eq!(second.from_version, Some(0));
+    assert_eq!(second.duplicates, 1, "B: silver holds it already");
     assert_eq!(
         second.tweets_inserted, 1,
         "only the edit's latest version is new"
@@ -220,7 +222,7 @@ async fn dedup_deletes_edits_and_reruns() {
 
     // A rebuild from all of bronze ends where the incremental runs did.
     let rebuilt = s.promote(true).await;
-    assert_eq!(rebuilt.bronze_rows, 11);
+    assert_eq!(rebuilt.bronze_rows, 12);
     assert_eq!(
         s.ids("tweets", "tweet_id").await,
         BTreeSet::from([B, E_NEW])
