@@ -6,5 +6,6 @@ source scripts/env.sh
 scripts/install-deps.sh
 scripts/setup-ner.sh
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
+scripts/check-infra.sh
 cargo build --workspace
 cargo nextest run --workspace --no-fail-fast
