@@ -26,6 +26,7 @@ module "network" {
   public_subnets  = module.layout.public_subnets
   ports           = module.layout.ports
   ssh_cidr        = var.ssh_cidr
+  kms_key_arn     = module.lake.kms_key_arn
   tags            = local.tags
 }
 

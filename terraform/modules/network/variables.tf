@@ -49,6 +49,11 @@ variable "nat_gateways" {
   }
 }
 
+variable "kms_key_arn" {
+  description = "KMS key that encrypts the flow-log group (lake.kms_key_arn; its policy lets CloudWatch Logs use it)."
+  type        = string
+}
+
 variable "flow_log_retention_days" {
   description = "Days VPC flow logs are kept in CloudWatch (a year, for incident response)."
   type        = number
