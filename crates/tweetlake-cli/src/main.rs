@@ -10,8 +10,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     reexec_with_runtime_env();
-    tune_malloc();
     let cli = cli::Cli::parse();
+    if matches!(cli.command, cli::Command::Ingest { .. }) {
+        tune_malloc();
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -24,7 +26,9 @@ fn main() -> ExitCode {
 /// glibc raises its mmap threshold after freeing a large block, up to 32 MB; from then on the
 /// ingester's multi-megabyte Arrow buffers come from the heap and are not given back, which more
 /// than doubled peak RSS (docs/benchmarks.md). A fixed 1 MB threshold keeps large buffers in their
-/// own mappings, returned to the OS when freed.
+/// own mappings, returned to the OS when freed. Only for `ingest`: NER's activations (several MB
+/// per layer and batch) would then be mapped and unmapped at every step, which cost a third of
+/// `promote silver`'s CPU time in page faults.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes allocator tuning; called first thing, before any other thread.
