@@ -236,6 +236,9 @@ pub struct NerTrainArgs {
     pub max_len: usize,
     #[arg(long, default_value_t = 17)]
     pub seed: u64,
+    /// Keep only the base encoder's first N layers (faster tagging, lower F1); default: all.
+    #[arg(long)]
+    pub layers: Option<usize>,
     /// libtorch threads (default: silver.ner.threads).
     #[arg(long)]
     pub threads: Option<usize>,

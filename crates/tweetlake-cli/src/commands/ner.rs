@@ -62,6 +62,7 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
             weight_decay: a.weight_decay,
             max_len: a.max_len,
             seed: a.seed,
+            layers: a.layers,
         },
         threads: a.threads.unwrap_or(config.silver.ner.threads),
     };

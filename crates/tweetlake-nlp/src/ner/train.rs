@@ -108,6 +108,17 @@ pub fn train(
     tch::manual_seed(h.seed as i64);
     let (mut config, mut raw_config) = read_config(&opts.base)?;
     config.id2label = Some(id2label());
+    if let Some(layers) = h.layers {
+        if layers == 0 || layers as i64 > config.num_hidden_layers {
+            return Err(NlpError::Model(format!(
+                "--layers {layers}: the base has {} layers",
+                config.num_hidden_layers
+            )));
+        }
+        // The first `layers` layers' weights are copied from the base; the rest are never built.
+        config.num_hidden_layers = layers as i64;
+        raw_config["num_hidden_layers"] = serde_json::json!(layers);
+    }
     let pieces = WordPieces::from_vocab(&opts.base.join("vocab.txt"), true, h.max_len)?;
 
     let mut examples = Vec::new();
