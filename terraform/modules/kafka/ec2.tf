@@ -4,10 +4,10 @@
 data "aws_ami" "debian" {
   count       = var.ami_id == "" ? 1 : 0
   most_recent = true
-  owners      = ["136693071363"] # Debian's official AWS account
+  owners      = [var.ami_owner]
   filter {
     name   = "name"
-    values = ["debian-12-amd64-*"]
+    values = [var.ami_name_pattern]
   }
   filter {
     name   = "architecture"

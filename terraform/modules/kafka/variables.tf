@@ -96,6 +96,18 @@ variable "ami_id" {
   default     = ""
 }
 
+variable "ami_owner" {
+  description = "Publisher account of the AMI looked up when ami_id is empty (default: Debian's official account)."
+  type        = string
+  default     = "136693071363"
+}
+
+variable "ami_name_pattern" {
+  description = "Name pattern of the AMI looked up when ami_id is empty."
+  type        = string
+  default     = "debian-12-amd64-*"
+}
+
 variable "ssh_key_name" {
   description = "EC2 key pair for Ansible's SSH access."
   type        = string
