@@ -65,14 +65,19 @@ rm -f "$render.1.log" "$render.2.log"
 
 if command -v systemd-analyze >/dev/null; then
   log "systemd-analyze verify"
-  for host in "$render"/*/; do
+  checked=0
+  for units in $(find "$render" -type d -path '*/etc/systemd/system'); do
+    host=${units%etc/systemd/system}
+    checked=$((checked + 1))
     # ExecStart paths must exist for verify; stand-ins where the binaries would be installed.
     for bin in opt/kafka/bin/kafka-server-start.sh opt/kafka/bin/kafka-server-stop.sh opt/tweetlake/bin/tweetlake; do
       mkdir -p "$host$(dirname "$bin")" && printf '#!/bin/sh\n' >"$host$bin" && chmod +x "$host$bin"
     done
-    out=$(systemd-analyze verify "$host"etc/systemd/system/* 2>&1) || true
-    [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify ${host}"; }
+    out=$(systemd-analyze verify "$units"/* 2>&1) || true
+    [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify $units"; }
   done
+  # 3 nodes, again with TLS, and the tweetlake host.
+  [ "$checked" -eq 7 ] || fail "expected 7 rendered unit directories, verified $checked"
 else
   log "systemd-analyze not found: unit verification skipped"
 fi
