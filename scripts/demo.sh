@@ -9,6 +9,10 @@ scripts/install-deps.sh
 scripts/setup-ner.sh
 cargo build -p tweetlake-cli
 tl="$CARGO_TARGET_DIR/debug/tweetlake"
+# The demo's broker keeps its log in memory, so every run starts at offset 0; bronze remembers the
+# offsets it stored, and would take a previous run's tables as having read these already. Each run
+# therefore starts from an empty ./lake.
+rm -rf lake/bronze lake/silver
 svc=$(mktemp -d)
 trap 'scripts/services.sh stop "$svc"' EXIT
 broker=$(scripts/services.sh broker "$svc")
