@@ -31,7 +31,7 @@ fn main() -> ExitCode {
 /// `promote silver`'s CPU time in page faults.
 fn tune_malloc() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: mallopt only changes allocator tuning; called first thing, before any other thread.
+    // SAFETY: mallopt only changes allocator tuning; called before any other thread is started.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
     }

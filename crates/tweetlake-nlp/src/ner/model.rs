@@ -21,8 +21,8 @@ type TaggedWords = Vec<(Tag, f32)>;
 /// One copy of the network; each worker thread runs its own (libtorch tensors are not `Sync`).
 struct Replica {
     model: BertForTokenClassification,
-    // Owns the weights `model` points into.
-    _vs: nn::VarStore,
+    // Owns the weights `model` points into; converting it converts the model.
+    vs: nn::VarStore,
 }
 
 impl Replica {
@@ -40,7 +40,7 @@ impl Replica {
         if precision == Precision::BFloat16 {
             vs.bfloat16();
         }
-        Ok(Self { model, _vs: vs })
+        Ok(Self { model, vs })
     }
 }
 
@@ -125,16 +125,23 @@ impl NerModel {
         &self.info
     }
 
-    /// Runs the model in `precision` from now on. The weights are reloaded from disk, so going
-    /// back to float32 gets the trained values, not bf16-rounded ones.
+    /// Runs the model in `precision` from now on. To bfloat16 the loaded weights are converted in
+    /// place; back to float32 they are reloaded from disk, so the trained values return, not
+    /// bf16-rounded ones.
     pub fn set_precision(&mut self, precision: Precision) -> Result<(), NlpError> {
         if precision == self.precision {
             return Ok(());
         }
-        let workers = self.replicas.len();
-        self.replicas.clear();
         self.precision = precision;
-        for _ in 0..workers.max(1) {
+        if precision == Precision::BFloat16 {
+            for r in &mut self.replicas {
+                r.vs.bfloat16();
+            }
+            return Ok(());
+        }
+        let workers = self.replicas.len().max(1);
+        self.replicas.clear();
+        for _ in 0..workers {
             self.replicas.push(Replica::load(
                 &self.dir,
                 &self.config,
