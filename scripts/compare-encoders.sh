@@ -35,15 +35,13 @@ if [ ! -f "$RAMPART/model.safetensors" ]; then
   rm -rf "$tmp"
 fi
 
-# The recipe scripts/setup-ner.sh ships.
-F=tests/fixtures/ner
-DATA=("$F/wnut17-train.conll" "$F/btc-b.conll" "$F/btc-g.conll" "$F/btc-h-train.conll")
-HYPER=(--epochs 1 --batch-size 32 --learning-rate 1.5e-4 --warmup 0.1 --max-len 128 --seed 17 --threads 2)
+source scripts/ner-recipe.sh  # the recipe scripts/setup-ner.sh ships
+F=$NER_DATA_DIR
 if [ ! -f "$OUT/rampart/tweetlake-ner.json" ]; then
   log "training from Rampart (about 5 minutes)"
   rm -rf "$OUT/rampart"
   "$BIN" --log-level warn ner train --base "$RAMPART" --id tweetlake-ner-rampart \
-    $(printf -- '--data %s ' "${DATA[@]}") --out "$OUT/rampart" "${HYPER[@]}" >&2
+    $(printf -- '--data %s ' "${NER_DATA[@]}") --out "$OUT/rampart" "${NER_HYPER[@]}" >&2
 fi
 for model in models/tweetlake-ner "$OUT/rampart"; do
   for precision in float32 bfloat16; do

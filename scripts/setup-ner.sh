@@ -13,15 +13,14 @@ source scripts/env.sh
 log() { echo "[setup-ner] $*" >&2; }
 scripts/setup-libtorch.sh >/dev/null
 
-F=tests/fixtures/ner
-DATA=("$F/wnut17-train.conll" "$F/btc-b.conll" "$F/btc-g.conll" "$F/btc-h-train.conll")
-# The shipped model's settings (README, "Named entities").
-HYPER=(--epochs 1 --batch-size 32 --learning-rate 1.5e-4 --warmup 0.1 --max-len 128 --seed 17 --threads 2)
+source scripts/ner-recipe.sh
+DATA=("${NER_DATA[@]}")
+HYPER=("${NER_HYPER[@]}")
 NAME=tweetlake-ner
 case "$VARIANT" in
   default) ;;
-  fast) HYPER=(--epochs 2 --batch-size 32 --learning-rate 1.5e-4 --warmup 0.1 --max-len 128 --seed 17 --threads 2
-    --layers 3 --id tweetlake-ner-minilm-l3)
+  # The recipe with two epochs (NER_HYPER starts with --epochs 1) on the first three layers.
+  fast) HYPER=(--epochs 2 "${NER_HYPER[@]:2}" --layers 3 --id tweetlake-ner-minilm-l3)
     NAME=tweetlake-ner-fast ;;
   *) echo "usage: setup-ner.sh [fast]" >&2; exit 2 ;;
 esac
