@@ -82,11 +82,14 @@ pub enum Command {
     /// Send tweets to Kafka from files, the X API stream or the generator, spooling to disk while
     /// no broker can take them.
     Produce(Box<ProduceArgs>),
-    /// Promote a layer: `silver` parses what bronze added since the last run into silver/tweets.
+    /// Promote a layer: `silver` parses what bronze added since the last run into silver/tweets;
+    /// `gold` runs the SQL models over silver.
     Promote {
         #[command(subcommand)]
         layer: PromoteLayer,
     },
+    /// Query every layer with SQL (bronze.*, silver.*, gold.*); a shell when no query is given.
+    Sql(SqlArgs),
     /// Train, score and try the named-entity model (silver.ner).
     Ner {
         #[command(subcommand)]
@@ -180,6 +183,45 @@ pub enum PromoteLayer {
         #[arg(long)]
         full_refresh: bool,
     },
+    /// silver → gold: run the SQL models (gold.models_dir) in dependency order, incrementally.
+    Gold {
+        /// Only these models and the models they read (repeatable; default: all).
+        #[arg(long = "model", value_name = "NAME")]
+        models: Vec<String>,
+        /// Rebuild the selected models from all of their sources.
+        #[arg(long)]
+        full_refresh: bool,
+        /// The folder of .sql models (gold.models_dir).
+        #[arg(long)]
+        models_dir: Option<String>,
+    },
+}
+
+/// How `tweetlake sql` prints a result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Csv,
+    Json,
+    Parquet,
+}
+
+#[derive(Debug, Args)]
+pub struct SqlArgs {
+    /// The query; without one, an interactive shell starts.
+    pub query: Option<String>,
+    /// Output format; parquet needs --output.
+    #[arg(long, value_enum, default_value = "table")]
+    pub format: OutputFormat,
+    /// Write the result to this file instead of standard output.
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Read one table at a version: LAYER.TABLE=VERSION (repeatable).
+    #[arg(long = "version", value_name = "TABLE=VERSION")]
+    pub versions: Vec<String>,
+    /// Read every table as it was at this instant (RFC 3339, e.g. 2026-11-20T10:00:00Z).
+    #[arg(long, value_name = "TIMESTAMP")]
+    pub as_of: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -310,6 +352,16 @@ impl GlobalArgs {
                 tables.push(toml::Value::Table(t));
             }
             o.set(&["bronze", "tables"], toml::Value::Array(tables), "--table");
+        }
+        if let Command::Promote {
+            layer:
+                PromoteLayer::Gold {
+                    models_dir: Some(dir),
+                    ..
+                },
+        } = command
+        {
+            o.set(&["gold", "models_dir"], s(dir), "--models-dir");
         }
         if let Command::Produce(p) = command {
             if let Some(dir) = &p.spool_dir {

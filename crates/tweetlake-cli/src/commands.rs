@@ -12,6 +12,7 @@ use crate::cli::{Cli, Command, PromoteLayer};
 
 mod ner;
 mod produce;
+mod sql;
 
 pub fn run(cli: Cli) -> Result<()> {
     if let Command::Init { path, force } = &cli.command {
@@ -38,6 +39,15 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Promote {
                 layer: PromoteLayer::Silver { full_refresh },
             } => promote_silver(&config, &lake, full_refresh).await,
+            Command::Promote {
+                layer:
+                    PromoteLayer::Gold {
+                        models,
+                        full_refresh,
+                        ..
+                    },
+            } => promote_gold(&config, &lake, models, full_refresh).await,
+            Command::Sql(args) => sql::run(&lake, args).await,
         }
     })
 }
@@ -194,4 +204,30 @@ pub(crate) async fn shutdown_signal() {
     }
     #[cfg(not(unix))]
     let _ = ctrl_c.await;
+}
+
+async fn promote_gold(
+    config: &Config,
+    lake: &Lake,
+    models: Vec<String>,
+    full_refresh: bool,
+) -> Result<()> {
+    let options = tweetlake_gold::GoldOptions {
+        models,
+        full_refresh,
+    };
+    let reports = tweetlake_gold::promote_gold(config, lake, &options)
+        .await
+        .context("promoting silver to gold")?;
+    for r in reports {
+        let version = r.version.map_or("-".to_string(), |v| format!("v{v}"));
+        println!(
+            "gold.{} {version}: {}, {} rows written in {:.2}s",
+            r.model,
+            tweetlake_gold::run::describe(&r.kind),
+            r.rows_written,
+            r.seconds
+        );
+    }
+    Ok(())
 }

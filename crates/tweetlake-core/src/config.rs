@@ -27,6 +27,7 @@ pub struct Config {
     pub produce: ProduceConfig,
     pub bronze: BronzeConfig,
     pub silver: SilverConfig,
+    pub gold: GoldConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -517,6 +518,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
     }
 }
 
+mod gold;
+pub use gold::GoldConfig;
 mod silver;
 pub use silver::{
     default_expectations, ExpectationAction, ExpectationConfig, NerConfig, NerPrecision,

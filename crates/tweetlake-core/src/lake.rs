@@ -65,6 +65,11 @@ impl Lake {
         self.join(&format!("{}/{name}", layer.as_str()))
     }
 
+    /// URL of the folder that holds a layer's tables.
+    pub fn layer_url(&self, layer: Layer) -> Url {
+        self.join(layer.as_str())
+    }
+
     /// URL of the plain-Parquet copy of a bronze table.
     pub fn parquet_url(&self, name: &str) -> Url {
         self.join(&format!("parquet/{name}"))

@@ -1,17 +1,12 @@
-//! Reads Delta data files directly with only the columns needed: what bronze added since a
-//! version — the data files of the latest version that the older
-//! version did not have (bronze only appends; a compaction's rewritten files are read again and
-//! deduplicated like any replay), with only the columns silver needs.
+//! Reads bronze rows and stored ids from Delta data files directly, with only the columns silver
+//! needs.
 
 use std::collections::HashSet;
-
 use std::sync::Arc;
 
+pub(crate) use tweetlake_core::delta::read_columns;
 use tweetlake_core::deltalake::arrow::array::{Array, AsArray, RecordBatch};
 use tweetlake_core::deltalake::arrow::datatypes::{Int32Type, Int64Type};
-use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
-use tweetlake_core::deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use tweetlake_core::deltalake::parquet::arrow::ProjectionMask;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, ObjectStore, Path};
 use tweetlake_core::deltalake::{FilterLiteral, FilterOp, FilterValue};
 
@@ -29,43 +24,6 @@ const COLUMNS: [&str; 4] = [
 pub struct BronzeRow {
     pub raw: String,
     pub lineage: Lineage,
-}
-
-/// Data files of `table` (loaded at its latest version) that were not there at `since`.
-pub async fn new_files(
-    table: &DeltaTable,
-    since: Option<i64>,
-) -> Result<Vec<Path>, DeltaTableError> {
-    let now = table.get_files_by_partitions(&[]).await?;
-    let Some(since) = since else {
-        return Ok(now);
-    };
-    let mut then = table.clone();
-    then.load_version(since.max(0) as u64).await?;
-    let old: HashSet<String> = then
-        .get_files_by_partitions(&[])
-        .await?
-        .into_iter()
-        .map(|p| p.to_string())
-        .collect();
-    Ok(now
-        .into_iter()
-        .filter(|p| !old.contains(p.as_ref()))
-        .collect())
-}
-
-/// The batches of one data file, with only `columns`. Files are a few MB (bronze cuts them by
-/// its buffer cap), so each is fetched whole and decoded from memory.
-pub(crate) async fn read_columns(
-    store: &Arc<dyn ObjectStore>,
-    path: &Path,
-    columns: &[&str],
-) -> Result<Vec<RecordBatch>, DeltaTableError> {
-    let bytes = store.get(path).await?.bytes().await?;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
-    let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
-    let reader = builder.with_projection(mask).build()?;
-    Ok(reader.collect::<Result<Vec<_>, _>>()?)
 }
 
 /// Every row of one bronze data file.

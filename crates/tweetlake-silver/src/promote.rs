@@ -8,7 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::Config;
-use tweetlake_core::delta::{app_txn_version, exists, open_table};
+use tweetlake_core::delta::{app_txn_version, exists, file_changes, open_table};
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
@@ -16,7 +16,7 @@ use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 use tweetlake_core::{Lake, Layer};
 use tweetlake_twitter::{parse_message, Message, Tweet};
 
-use crate::bronze_read::{new_files, read_file, read_ids, stored_ids, BronzeRow};
+use crate::bronze_read::{read_file, read_ids, stored_ids, BronzeRow};
 use crate::enrich::Enricher;
 use crate::expect::{Expectations, RuleCount};
 use crate::notices::{read_notices, Notice, NoticeIndex, NoticeKind, NoticeRow};
@@ -269,9 +269,12 @@ async fn promote_until(
         started_us: chrono::Utc::now().timestamp_micros(),
     };
     async {
-        let files = new_files(&bronze, from_version)
+        // Bronze only appends; a compaction's rewritten files are read again and deduplicated
+        // like any replay.
+        let files = file_changes(&bronze, from_version)
             .await
-            .map_err(delta("listing bronze files"))?;
+            .map_err(delta("listing bronze files"))?
+            .added;
         let mut sorted = Sorted::default();
         let store = bronze.object_store();
         for (index, path) in files.iter().enumerate() {

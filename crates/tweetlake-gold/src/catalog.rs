@@ -1,0 +1,216 @@
+//! Every Delta table of the lake, found by listing `<root>/<layer>/*/_delta_log`, registered in a
+//! DataFusion session as `bronze.*`, `silver.*` and `gold.*`, optionally at an older version.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tracing::debug;
+use tweetlake_core::delta::{exists, open_table};
+use tweetlake_core::deltalake::datafusion::catalog::MemorySchemaProvider;
+use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
+use tweetlake_core::deltalake::delta_datafusion::DeltaSessionContext;
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableBuilder, Path};
+use tweetlake_core::{Lake, Layer};
+
+use crate::model::TableName;
+use crate::GoldError;
+
+pub const LAYERS: [Layer; 3] = [Layer::Bronze, Layer::Silver, Layer::Gold];
+
+/// Which snapshot each table is read at: the latest unless a version or a time is given.
+#[derive(Debug, Clone, Default)]
+pub struct TimeTravel {
+    /// Every table as it was at this instant (tables created later are left out).
+    pub as_of: Option<DateTime<Utc>>,
+    /// Exact versions of single tables; these win over `as_of`.
+    pub versions: BTreeMap<TableName, i64>,
+}
+
+/// The lake's Delta tables, loaded.
+#[derive(Debug, Clone, Default)]
+pub struct LakeCatalog {
+    tables: BTreeMap<TableName, DeltaTable>,
+}
+
+impl LakeCatalog {
+    /// Lists and loads every table of every layer at its latest version.
+    pub async fn discover(lake: &Lake) -> Result<LakeCatalog, GoldError> {
+        LakeCatalog::discover_at(lake, &TimeTravel::default()).await
+    }
+
+    /// Lists and loads every table at the snapshot `travel` asks for.
+    pub async fn discover_at(lake: &Lake, travel: &TimeTravel) -> Result<LakeCatalog, GoldError> {
+        let mut tables = BTreeMap::new();
+        for layer in LAYERS {
+            for table in list_tables(lake, layer).await? {
+                let name = TableName {
+                    layer: layer.as_str().to_string(),
+                    table,
+                };
+                let url = lake.table_url(layer, &name.table);
+                let mut delta = open_table(&url, lake.storage_options()).await?;
+                if !exists(&delta) {
+                    continue;
+                }
+                let travelled = if let Some(version) = travel.versions.get(&name) {
+                    delta.load_version(*version as u64).await.map(|_| true)
+                } else if let Some(at) = travel.as_of {
+                    match delta.load_with_datetime(at).await {
+                        Ok(()) => Ok(true),
+                        // The table did not exist yet at that instant.
+                        Err(_) if first_commit_after(&delta, at).await => Ok(false),
+                        Err(e) => Err(e),
+                    }
+                } else {
+                    Ok(true)
+                };
+                match travelled {
+                    Ok(true) => {
+                        tables.insert(name, delta);
+                    }
+                    Ok(false) => {}
+                    Err(source) => {
+                        return Err(GoldError::Delta {
+                            what: format!("loading {name} at the requested version"),
+                            source: Box::new(source),
+                        })
+                    }
+                }
+            }
+        }
+        for name in travel.versions.keys() {
+            if !tables.contains_key(name) {
+                return Err(GoldError::UnknownTable {
+                    name: name.to_string(),
+                    context: "--version".into(),
+                });
+            }
+        }
+        Ok(LakeCatalog { tables })
+    }
+
+    pub fn get(&self, name: &TableName) -> Option<&DeltaTable> {
+        self.tables.get(name)
+    }
+
+    pub fn insert(&mut self, name: TableName, table: DeltaTable) {
+        self.tables.insert(name, table);
+    }
+
+    pub fn names(&self) -> impl Iterator<Item = &TableName> {
+        self.tables.keys()
+    }
+
+    /// A session with every table registered under its layer's schema (and `SHOW TABLES`).
+    pub async fn session(&self) -> Result<SessionContext, GoldError> {
+        let settings = [(
+            "datafusion.catalog.information_schema".to_string(),
+            "true".to_string(),
+        )];
+        let ctx = DeltaSessionContext::new_with_session_overrides(&settings.into())
+            .map_err(|e| GoldError::Query(e.to_string()))?
+            .into_inner();
+        self.register(&ctx).await?;
+        Ok(ctx)
+    }
+
+    /// Registers every table in `ctx` (creating the `bronze`, `silver`, `gold` schemas).
+    pub async fn register(&self, ctx: &SessionContext) -> Result<(), GoldError> {
+        let catalog = ctx
+            .catalog("datafusion")
+            .ok_or_else(|| GoldError::Query("the session has no default catalog".into()))?;
+        for layer in LAYERS {
+            if catalog.schema(layer.as_str()).is_none() {
+                catalog
+                    .register_schema(layer.as_str(), Arc::new(MemorySchemaProvider::new()))
+                    .map_err(|e| GoldError::Query(e.to_string()))?;
+            }
+        }
+        for (name, table) in &self.tables {
+            register_table(ctx, name, table).await?;
+        }
+        Ok(())
+    }
+}
+
+/// Registers (or replaces) one table in `ctx`.
+pub async fn register_table(
+    ctx: &SessionContext,
+    name: &TableName,
+    table: &DeltaTable,
+) -> Result<(), GoldError> {
+    let delta_err = |source| GoldError::Delta {
+        what: format!("registering {name}"),
+        source: Box::new(source),
+    };
+    table
+        .update_datafusion_session(&ctx.state())
+        .map_err(delta_err)?;
+    let provider = table
+        .table_provider()
+        .await
+        .map_err(|e| GoldError::Query(format!("registering {name}: {e}")))?;
+    let reference = tweetlake_core::deltalake::datafusion::common::TableReference::partial(
+        name.layer.as_str(),
+        name.table.as_str(),
+    );
+    ctx.deregister_table(reference.clone())
+        .map_err(|e| GoldError::Query(e.to_string()))?;
+    ctx.register_table(reference, provider)
+        .map_err(|e| GoldError::Query(e.to_string()))?;
+    debug!(%name, version = ?table.version(), "registered");
+    Ok(())
+}
+
+/// Whether the table's first commit is later than `at`.
+async fn first_commit_after(table: &DeltaTable, at: DateTime<Utc>) -> bool {
+    let mut first = table.clone();
+    if first.load_version(0).await.is_err() {
+        return false;
+    }
+    let Ok(snapshot) = first.snapshot() else {
+        return false;
+    };
+    let created = snapshot.metadata().created_time().unwrap_or(i64::MAX);
+    created > at.timestamp_millis()
+}
+
+/// The names under `<root>/<layer>/` that hold a `_delta_log`.
+async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, GoldError> {
+    let url = lake.layer_url(layer);
+    if url.scheme() == "file" && url.to_file_path().is_ok_and(|p| !p.exists()) {
+        return Ok(Vec::new());
+    }
+    let list_err = |e: String| GoldError::Delta {
+        what: format!("listing the tables under {url}"),
+        source: Box::new(tweetlake_core::deltalake::DeltaTableError::generic(e)),
+    };
+    let store = DeltaTableBuilder::from_url(url.clone())
+        .and_then(|b| {
+            b.with_storage_options(lake.storage_options().clone())
+                .build_storage()
+        })
+        .map_err(|e| list_err(e.to_string()))?
+        .object_store(None);
+    let listing = store
+        .list_with_delimiter(None)
+        .await
+        .map_err(|e| list_err(e.to_string()))?;
+    let mut names = Vec::new();
+    for dir in listing.common_prefixes {
+        let Some(name) = dir.filename().map(str::to_string) else {
+            continue;
+        };
+        let log = Path::from(format!("{name}/_delta_log"));
+        let has_log = store
+            .list_with_delimiter(Some(&log))
+            .await
+            .is_ok_and(|l| !l.objects.is_empty());
+        if has_log {
+            names.push(name);
+        }
+    }
+    names.sort();
+    Ok(names)
+}

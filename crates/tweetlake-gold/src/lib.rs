@@ -1,0 +1,44 @@
+//! The gold layer: SQL models in `sql/` run by DataFusion over the lake's Delta tables, in
+//! dependency order, each into a gold Delta table rebuilt incrementally by time window; and the
+//! lake catalog that registers every layer's tables for ad-hoc SQL.
+
+pub mod catalog;
+pub mod graph;
+pub mod model;
+mod normalize;
+pub mod run;
+pub mod windows;
+
+use std::path::PathBuf;
+
+use tweetlake_core::deltalake::DeltaTableError;
+use tweetlake_core::CoreError;
+
+pub use catalog::{LakeCatalog, TimeTravel};
+pub use graph::ModelGraph;
+pub use model::{Materialization, Model, TableName, Window};
+pub use run::{promote_gold, GoldOptions, ModelReport, RunKind};
+
+#[derive(Debug, thiserror::Error)]
+pub enum GoldError {
+    #[error("{}: {reason}", path.display())]
+    Model { path: PathBuf, reason: String },
+    #[error("reading the models in {}: {source}", dir.display())]
+    ModelDir {
+        dir: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("no model `{name}` (models: {known})")]
+    UnknownModel { name: String, known: String },
+    #[error("{context}: the lake has no table `{name}`")]
+    UnknownTable { name: String, context: String },
+    #[error("{what}: {source}")]
+    Delta {
+        what: String,
+        source: Box<DeltaTableError>,
+    },
+    #[error("{0}")]
+    Query(String),
+    #[error(transparent)]
+    Core(#[from] CoreError),
+}

@@ -1,0 +1,430 @@
+//! `promote gold`: runs the models in dependency order and writes one gold Delta table each.
+//!
+//! Each commit records, as Delta `txn` actions `<app_id>-gold-<layer>.<table>`, the version of
+//! every source it has consumed. The next run reads what those sources changed since, recomputes
+//! only the touched windows of an incremental model, and swaps them in with one `replaceWhere`
+//! commit; a rerun with nothing new changes nothing.
+
+use std::time::Instant;
+
+use tracing::{info, info_span, warn, Instrument};
+use tweetlake_core::config::Config;
+use tweetlake_core::delta::{app_txn_version, exists, file_changes, open_table};
+use tweetlake_core::deltalake::arrow::array::RecordBatch;
+use tweetlake_core::deltalake::datafusion::common::TableReference;
+use tweetlake_core::deltalake::datafusion::logical_expr::Expr;
+use tweetlake_core::deltalake::datafusion::prelude::{DataFrame, SessionContext};
+use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
+use tweetlake_core::deltalake::kernel::Transaction;
+use tweetlake_core::deltalake::operations::write::SchemaMode;
+use tweetlake_core::deltalake::protocol::SaveMode;
+use tweetlake_core::deltalake::DeltaTable;
+use tweetlake_core::{Lake, Layer};
+
+use crate::catalog::{register_table, LakeCatalog};
+use crate::graph::ModelGraph;
+use crate::model::{Materialization, Model, TableName};
+use crate::normalize::portable_columns;
+use crate::windows::{add_changed_windows, WindowSet};
+use crate::GoldError;
+
+/// Commit metadata key holding the SQL a gold table was built with.
+const SQL_KEY: &str = "tweetlake.gold.sql";
+
+#[derive(Debug, Clone, Default)]
+pub struct GoldOptions {
+    /// Only these models (and the models they read); all when empty.
+    pub models: Vec<String>,
+    /// Rebuild every selected model from all of its sources.
+    pub full_refresh: bool,
+}
+
+/// How one model was brought up to date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RunKind {
+    UpToDate,
+    /// Rebuilt whole, with the reason.
+    Full(String),
+    /// These windows were recomputed and replaced.
+    Incremental {
+        windows: usize,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct ModelReport {
+    pub model: String,
+    pub kind: RunKind,
+    pub rows_written: u64,
+    pub version: Option<i64>,
+    pub seconds: f64,
+}
+
+/// Runs the selected models of `config.gold.models_dir` against the lake.
+pub async fn promote_gold(
+    config: &Config,
+    lake: &Lake,
+    options: &GoldOptions,
+) -> Result<Vec<ModelReport>, GoldError> {
+    let graph = ModelGraph::load(std::path::Path::new(&config.gold.models_dir))?;
+    let models = graph.select(&options.models)?;
+    let mut catalog = LakeCatalog::discover(lake).await?;
+    check_sources(&models, &catalog)?;
+    let ctx = catalog.session().await?;
+    let mut reports = Vec::new();
+    for (index, model) in models.iter().enumerate() {
+        let span =
+            info_span!("gold_model", model = %model.name, step = index + 1, of = models.len());
+        let report = run_model(
+            config,
+            lake,
+            &ctx,
+            &catalog,
+            &models,
+            model,
+            options.full_refresh,
+        )
+        .instrument(span)
+        .await?;
+        let name = TableName {
+            layer: Layer::Gold.as_str().into(),
+            table: model.name.clone(),
+        };
+        let table = open_table(
+            &lake.table_url(Layer::Gold, &model.name),
+            lake.storage_options(),
+        )
+        .await?;
+        if exists(&table) {
+            register_table(&ctx, &name, &table).await?;
+            catalog.insert(name, table);
+        }
+        info!(
+            "[{}/{}] gold.{}: {} ({} rows written, {:.1}s)",
+            index + 1,
+            models.len(),
+            report.model,
+            describe(&report.kind),
+            report.rows_written,
+            report.seconds
+        );
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+pub fn describe(kind: &RunKind) -> String {
+    match kind {
+        RunKind::UpToDate => "up to date".into(),
+        RunKind::Full(why) => format!("rebuilt ({why})"),
+        RunKind::Incremental { windows } => format!("{windows} windows recomputed"),
+    }
+}
+
+/// Every bronze or silver table a model reads must exist; an incremental model must read only
+/// tables with a time column.
+fn check_sources(models: &[&Model], catalog: &LakeCatalog) -> Result<(), GoldError> {
+    for model in models {
+        for source in &model.sources {
+            if source.layer != "gold" && catalog.get(source).is_none() {
+                return Err(GoldError::Model {
+                    path: model.path.clone(),
+                    reason: format!(
+                        "reads `{source}`, which the lake does not have yet (run `tweetlake \
+                         ingest` and `tweetlake promote silver` first)"
+                    ),
+                });
+            }
+            if model.time_column().is_some() && time_column(source, models).is_none() {
+                return Err(GoldError::Model {
+                    path: model.path.clone(),
+                    reason: format!(
+                        "is incremental but reads `{source}`, which has no known time column; \
+                         declare `materialized: table`"
+                    ),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The column whose windows a change to `source` touches.
+fn time_column<'a>(source: &TableName, models: &'a [&Model]) -> Option<&'a str> {
+    match (source.layer.as_str(), source.table.as_str()) {
+        ("silver", "tweets") => Some("created_at"),
+        ("bronze", _) => Some("event_time"),
+        ("gold", name) => models
+            .iter()
+            .find(|m| m.name == name)
+            .and_then(|m| m.time_column()),
+        _ => None,
+    }
+}
+
+/// What a model's sources are at now and what the gold table consumed last.
+struct SourceState {
+    name: TableName,
+    table: DeltaTable,
+    app: String,
+    consumed: Option<i64>,
+    current: i64,
+    time_column: Option<String>,
+}
+
+async fn run_model(
+    config: &Config,
+    lake: &Lake,
+    ctx: &SessionContext,
+    catalog: &LakeCatalog,
+    models: &[&Model],
+    model: &Model,
+    full_refresh: bool,
+) -> Result<ModelReport, GoldError> {
+    let started = Instant::now();
+    let gold = open_table(
+        &lake.table_url(Layer::Gold, &model.name),
+        lake.storage_options(),
+    )
+    .await?;
+    let mut sources = Vec::new();
+    for name in &model.sources {
+        let table = catalog.get(name).cloned().ok_or_else(|| GoldError::Model {
+            path: model.path.clone(),
+            reason: format!("reads `{name}`, which has no table"),
+        })?;
+        let app = format!("{}-gold-{name}", config.bronze.app_id);
+        let consumed = app_txn_version(&gold, &app).await?;
+        let current = table.version().map(|v| v as i64).unwrap_or(-1);
+        sources.push(SourceState {
+            name: name.clone(),
+            table,
+            app,
+            consumed,
+            current,
+            time_column: time_column(name, models).map(str::to_string),
+        });
+    }
+    let last_sql = last_sql(&gold).await;
+    let full_reason = if full_refresh {
+        Some("--full-refresh".to_string())
+    } else if !exists(&gold) {
+        Some("first build".into())
+    } else if last_sql.as_deref() != Some(model.sql.as_str()) {
+        Some("its SQL changed".into())
+    } else if sources.iter().any(|s| s.consumed.is_none()) {
+        Some("a source it never consumed".into())
+    } else {
+        None
+    };
+    let changed = sources.iter().any(|s| s.consumed != Some(s.current));
+    let report = |kind, rows_written, version| ModelReport {
+        model: model.name.clone(),
+        kind,
+        rows_written,
+        version,
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    if full_reason.is_none() && !changed {
+        return Ok(report(
+            RunKind::UpToDate,
+            0,
+            gold.version().map(|v| v as i64),
+        ));
+    }
+    let windows = match (&full_reason, &model.materialization) {
+        (None, Materialization::Incremental { window, .. }) => {
+            touched_windows(&sources, model, *window).await?
+        }
+        _ => None,
+    };
+    let kind = match (&windows, full_reason) {
+        (Some(set), _) => RunKind::Incremental { windows: set.len() },
+        (None, Some(reason)) => RunKind::Full(reason),
+        (None, None) => RunKind::Full(match model.materialization {
+            Materialization::Table => "a source changed".into(),
+            Materialization::Incremental { .. } => {
+                "a source's log no longer covers the change".into()
+            }
+        }),
+    };
+    let df = match &windows {
+        Some(set) => incremental_frame(catalog, model, &sources, set).await?,
+        None => ctx.sql(&model.sql).await.map_err(query_err(model))?,
+    };
+    let df = portable_columns(df).map_err(|reason| GoldError::Model {
+        path: model.path.clone(),
+        reason,
+    })?;
+    check_output(model, &df)?;
+    let schema = df.schema().as_arrow().clone();
+    let mut batches = df.collect().await.map_err(query_err(model))?;
+    let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
+    if batches.is_empty() {
+        batches.push(RecordBatch::new_empty(std::sync::Arc::new(schema)));
+    }
+    let predicate = match (&windows, model.time_column()) {
+        (Some(set), Some(column)) => Some(set.predicate(column)),
+        _ => None,
+    };
+    let written = write(gold, model, &sources, &kind, batches, predicate).await?;
+    Ok(report(kind, rows, written.version().map(|v| v as i64)))
+}
+
+/// The windows that changes to the sources since their consumed versions touch; `None` when a
+/// source's log no longer reaches back to that version.
+async fn touched_windows(
+    sources: &[SourceState],
+    model: &Model,
+    window: crate::model::Window,
+) -> Result<Option<WindowSet>, GoldError> {
+    let mut set = WindowSet::new(window);
+    for source in sources.iter().filter(|s| s.consumed != Some(s.current)) {
+        let column = source_time_column(source, model)?;
+        let changes = match file_changes(&source.table, source.consumed).await {
+            Ok(changes) => changes,
+            Err(e) => {
+                warn!(source = %source.name, "cannot read what changed since version {:?} ({e}); rebuilding whole", source.consumed);
+                return Ok(None);
+            }
+        };
+        add_changed_windows(&mut set, &source.table, &changes, &column).await?;
+    }
+    Ok(Some(set))
+}
+
+fn source_time_column(source: &SourceState, model: &Model) -> Result<String, GoldError> {
+    source.time_column.clone().ok_or_else(|| GoldError::Model {
+        path: model.path.clone(),
+        reason: format!("reads `{}`, which has no time column", source.name),
+    })
+}
+
+/// The model over sources narrowed to the touched windows, keeping only output rows in them.
+async fn incremental_frame(
+    catalog: &LakeCatalog,
+    model: &Model,
+    sources: &[SourceState],
+    windows: &WindowSet,
+) -> Result<DataFrame, GoldError> {
+    let ctx = catalog.session().await?;
+    for source in sources {
+        let column = source_time_column(source, model)?;
+        let reference =
+            TableReference::partial(source.name.layer.as_str(), source.name.table.as_str());
+        let narrowed = ctx
+            .table(reference.clone())
+            .await
+            .and_then(|df| df.filter(windows.predicate(&column)))
+            .map_err(query_err(model))?;
+        ctx.deregister_table(reference.clone())
+            .map_err(query_err(model))?;
+        ctx.register_table(reference, narrowed.into_view())
+            .map_err(query_err(model))?;
+    }
+    let time = model.time_column().unwrap_or_default();
+    ctx.sql(&model.sql)
+        .await
+        .and_then(|df| df.filter(windows.predicate(time)))
+        .map_err(query_err(model))
+}
+
+/// The declared time and partition columns must be in the output, the time column a timestamp.
+fn check_output(model: &Model, df: &DataFrame) -> Result<(), GoldError> {
+    let schema = df.schema();
+    let bad = |reason: String| GoldError::Model {
+        path: model.path.clone(),
+        reason,
+    };
+    if let Some(column) = model.time_column() {
+        let field = schema.field_with_unqualified_name(column).map_err(|_| {
+            bad(format!(
+                "time_column `{column}` is not a column of the result"
+            ))
+        })?;
+        if !matches!(
+            field.data_type(),
+            tweetlake_core::deltalake::arrow::datatypes::DataType::Timestamp(..)
+        ) {
+            return Err(bad(format!(
+                "time_column `{column}` is {}, not a timestamp",
+                field.data_type()
+            )));
+        }
+    }
+    if let Some(column) = &model.partition_by {
+        schema.field_with_unqualified_name(column).map_err(|_| {
+            bad(format!(
+                "partition_by `{column}` is not a column of the result"
+            ))
+        })?;
+    }
+    Ok(())
+}
+
+async fn write(
+    gold: DeltaTable,
+    model: &Model,
+    sources: &[SourceState],
+    kind: &RunKind,
+    batches: Vec<RecordBatch>,
+    predicate: Option<Expr>,
+) -> Result<DeltaTable, GoldError> {
+    let txns = sources
+        .iter()
+        .map(|s| Transaction::new(s.app.clone(), s.current))
+        .collect();
+    let metadata = [
+        (
+            "tweetlake.gold.model".to_string(),
+            serde_json::json!(model.name),
+        ),
+        (SQL_KEY.to_string(), serde_json::json!(model.sql)),
+        (
+            "tweetlake.gold.run".to_string(),
+            serde_json::json!(describe(kind)),
+        ),
+    ];
+    let props = CommitProperties::default()
+        .with_application_transactions(txns)
+        .with_metadata(metadata);
+    let mut builder = gold
+        .write(batches)
+        .with_save_mode(SaveMode::Overwrite)
+        .with_commit_properties(props);
+    if let Some(column) = &model.partition_by {
+        builder = builder.with_partition_columns([column.as_str()]);
+    }
+    builder = match predicate {
+        Some(predicate) => builder.with_replace_where(predicate),
+        None => builder.with_schema_mode(SchemaMode::Overwrite),
+    };
+    builder.await.map_err(|source| GoldError::Delta {
+        what: format!("writing gold.{}", model.name),
+        source: Box::new(source),
+    })
+}
+
+/// The SQL the table's latest commit was built with.
+async fn last_sql(gold: &DeltaTable) -> Option<String> {
+    use futures::TryStreamExt;
+    if !exists(gold) {
+        return None;
+    }
+    let history: Vec<_> = gold.history(Some(1)).try_collect().await.ok()?;
+    history
+        .first()?
+        .info
+        .get(SQL_KEY)?
+        .as_str()
+        .map(str::to_string)
+}
+
+fn query_err(
+    model: &Model,
+) -> impl Fn(tweetlake_core::deltalake::datafusion::error::DataFusionError) -> GoldError + '_ {
+    move |e| GoldError::Model {
+        path: model.path.clone(),
+        reason: e.to_string(),
+    }
+}
