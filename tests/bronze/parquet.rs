@@ -94,4 +94,17 @@ fn plain_parquet_output_survives_kills_and_replays_without_duplicates() {
     let again = read_parquet_lake(&lake, "tweets");
     assert_eq!(again["bronze"]["file_names"], b["file_names"]);
     assert_eq!(again["quarantine"]["file_names"], q["file_names"]);
+
+    // Athena (partition projection) and Spark DDL for the two file tables: each parses and
+    // declares exactly the columns pyarrow reads from the files.
+    for engine in ["athena", "spark"] {
+        let ddl = run_ok(tweetlake(work.path()).args(["catalog", "ddl", "--engine", engine]));
+        let check = pipe_python("ddl_check.py", &[engine], &ddl);
+        assert_eq!(
+            check["problems"],
+            serde_json::json!([]),
+            "{engine}: {check}"
+        );
+        assert_eq!(check["tables"], 2, "{engine}: {check}\n{ddl}");
+    }
 }

@@ -257,9 +257,35 @@ fn run_readers(
     run_python_reader("bronze_check.py", &args)
 }
 
+/// Runs a reader script with `input` on its standard input; returns its JSON summary.
+pub fn pipe_python(script: &str, args: &[&str], input: &str) -> serde_json::Value {
+    use std::io::Write;
+    let mut python = Command::new(python_path())
+        .arg(repo_root().join("tests/readers").join(script))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run the Python readers (scripts/install-deps.sh installs them)");
+    python
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    let out = python.wait_with_output().unwrap();
+    assert!(out.status.success(), "{script} failed");
+    serde_json::from_slice(&out.stdout).expect("reader JSON")
+}
+
+/// The Python of the readers' virtual environment.
+pub fn python_path() -> PathBuf {
+    tweetlake_home().join("venv/bin/python")
+}
+
 /// Runs `tests/readers/<script>` with the installed Python readers and parses its JSON output.
 pub fn run_python_reader(script: &str, args: &[String]) -> serde_json::Value {
-    let python = tweetlake_home().join("venv/bin/python");
+    let python = python_path();
     let out = Command::new(python)
         .arg(repo_root().join("tests/readers").join(script))
         .args(args)

@@ -88,6 +88,11 @@ pub enum Command {
         #[command(subcommand)]
         layer: PromoteLayer,
     },
+    /// What other engines need to read the lake and run its models.
+    Catalog {
+        #[command(subcommand)]
+        action: CatalogAction,
+    },
     /// Query every layer with SQL (bronze.*, silver.*, gold.*); a shell when no query is given.
     Sql(SqlArgs),
     /// Train, score and try the named-entity model (silver.ner).
@@ -197,6 +202,38 @@ pub enum PromoteLayer {
     },
 }
 
+#[derive(Debug, Subcommand)]
+pub enum CatalogAction {
+    /// Print the DDL that registers every lake table in Athena (Glue) or Spark.
+    Ddl {
+        #[arg(long, value_enum)]
+        engine: EngineArg,
+        /// The Glue database Athena's tables go in.
+        #[arg(long, default_value = "tweetlake")]
+        database: String,
+    },
+    /// Print every gold model as the engine's SQL dialect spells it (gold.models_dir).
+    Models {
+        #[arg(long, value_enum)]
+        engine: EngineArg,
+        /// The Glue database of the Athena tables (as `catalog ddl` registers them).
+        #[arg(long, default_value = "tweetlake")]
+        database: String,
+        /// The folder of .sql models (gold.models_dir).
+        #[arg(long)]
+        models_dir: Option<String>,
+    },
+}
+
+/// An engine other than tweetlake's own DataFusion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineArg {
+    /// Athena engine v3 (Trino).
+    Athena,
+    /// Spark SQL.
+    Spark,
+}
+
 /// How `tweetlake sql` prints a result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum OutputFormat {
@@ -211,8 +248,8 @@ pub struct SqlArgs {
     /// The query; without one, an interactive shell starts.
     pub query: Option<String>,
     /// Output format; parquet needs --output.
-    #[arg(long, value_enum, default_value = "table")]
-    pub format: OutputFormat,
+    #[arg(long, short = 'f', value_enum, default_value = "table")]
+    pub output_format: OutputFormat,
     /// Write the result to this file instead of standard output.
     #[arg(long, short)]
     pub output: Option<PathBuf>,
@@ -353,14 +390,16 @@ impl GlobalArgs {
             }
             o.set(&["bronze", "tables"], toml::Value::Array(tables), "--table");
         }
-        if let Command::Promote {
-            layer:
-                PromoteLayer::Gold {
-                    models_dir: Some(dir),
-                    ..
-                },
-        } = command
-        {
+        let models_dir = match command {
+            Command::Promote {
+                layer: PromoteLayer::Gold { models_dir, .. },
+            } => models_dir.as_ref(),
+            Command::Catalog {
+                action: CatalogAction::Models { models_dir, .. },
+            } => models_dir.as_ref(),
+            _ => None,
+        };
+        if let Some(dir) = models_dir {
             o.set(&["gold", "models_dir"], s(dir), "--models-dir");
         }
         if let Command::Produce(p) = command {

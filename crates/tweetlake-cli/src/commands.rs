@@ -8,7 +8,7 @@ use anyhow::{bail, Context, Result};
 use tweetlake_core::config::{self, Config};
 use tweetlake_core::Lake;
 
-use crate::cli::{Cli, Command, PromoteLayer};
+use crate::cli::{CatalogAction, Cli, Command, EngineArg, PromoteLayer};
 
 mod ner;
 mod produce;
@@ -48,6 +48,15 @@ pub fn run(cli: Cli) -> Result<()> {
                     },
             } => promote_gold(&config, &lake, models, full_refresh).await,
             Command::Sql(args) => sql::run(&lake, args).await,
+            Command::Catalog {
+                action:
+                    CatalogAction::Models {
+                        engine, database, ..
+                    },
+            } => catalog_models(&config, engine, &database),
+            Command::Catalog {
+                action: CatalogAction::Ddl { engine, database },
+            } => catalog_ddl(&lake, engine, &database).await,
         }
     })
 }
@@ -228,6 +237,39 @@ async fn promote_gold(
             r.rows_written,
             r.seconds
         );
+    }
+    Ok(())
+}
+
+fn engine(arg: EngineArg) -> tweetlake_gold::dialect::Engine {
+    match arg {
+        EngineArg::Athena => tweetlake_gold::dialect::Engine::Athena,
+        EngineArg::Spark => tweetlake_gold::dialect::Engine::Spark,
+    }
+}
+
+async fn catalog_ddl(lake: &Lake, arg: EngineArg, database: &str) -> Result<()> {
+    if !tweetlake_gold::model::is_snake_case(database) {
+        bail!("--database `{database}` must be lower_snake_case");
+    }
+    let catalog = tweetlake_gold::LakeCatalog::discover(lake)
+        .await
+        .context("opening the lake's tables")?;
+    let ddl = tweetlake_gold::ddl::catalog_ddl(lake, &catalog, engine(arg), database).await?;
+    print!("{ddl}");
+    Ok(())
+}
+
+/// Prints each model, in run order, as `engine` spells it.
+fn catalog_models(config: &Config, arg: EngineArg, database: &str) -> Result<()> {
+    use tweetlake_gold::dialect::translate;
+    let engine = engine(arg);
+    let graph = tweetlake_gold::ModelGraph::load(Path::new(&config.gold.models_dir))?;
+    for model in graph.models() {
+        let sql = translate(&model.sql, engine, database)
+            .map_err(anyhow::Error::msg)
+            .with_context(|| format!("translating {}", model.path.display()))?;
+        println!("-- gold.{}: {}\n{sql};\n", model.name, model.description);
     }
     Ok(())
 }

@@ -15,9 +15,9 @@ pub struct ModelGraph {
 impl ModelGraph {
     /// Reads every `*.sql` file of `dir`.
     pub fn load(dir: &Path) -> Result<ModelGraph, GoldError> {
-        let read_err = |source| GoldError::ModelDir {
+        let read_err = |error| GoldError::ModelDir {
             dir: dir.to_path_buf(),
-            source,
+            error,
         };
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(read_err)? {

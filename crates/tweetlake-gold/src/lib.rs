@@ -3,6 +3,8 @@
 //! lake catalog that registers every layer's tables for ad-hoc SQL.
 
 pub mod catalog;
+pub mod ddl;
+pub mod dialect;
 pub mod graph;
 pub mod model;
 mod normalize;
@@ -23,11 +25,8 @@ pub use run::{promote_gold, GoldOptions, ModelReport, RunKind};
 pub enum GoldError {
     #[error("{}: {reason}", path.display())]
     Model { path: PathBuf, reason: String },
-    #[error("reading the models in {}: {source}", dir.display())]
-    ModelDir {
-        dir: PathBuf,
-        source: std::io::Error,
-    },
+    #[error("reading the models in {}: {error}", dir.display())]
+    ModelDir { dir: PathBuf, error: std::io::Error },
     #[error("no model `{name}` (models: {known})")]
     UnknownModel { name: String, known: String },
     #[error("{context}: the lake has no table `{name}`")]

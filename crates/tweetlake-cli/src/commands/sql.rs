@@ -17,8 +17,8 @@ use crate::cli::{OutputFormat, SqlArgs};
 
 pub async fn run(lake: &Lake, args: SqlArgs) -> Result<()> {
     let travel = time_travel(&args)?;
-    if args.format == OutputFormat::Parquet && args.output.is_none() {
-        bail!("--format parquet needs --output FILE");
+    if args.output_format == OutputFormat::Parquet && args.output.is_none() {
+        bail!("--output-format parquet needs --output FILE");
     }
     let catalog = LakeCatalog::discover_at(lake, &travel)
         .await
@@ -27,9 +27,9 @@ pub async fn run(lake: &Lake, args: SqlArgs) -> Result<()> {
     match &args.query {
         Some(query) => {
             let batches = query_batches(&ctx, query).await?;
-            write_result(&batches, args.format, args.output.as_deref())
+            write_result(&batches, args.output_format, args.output.as_deref())
         }
-        None => shell(&ctx, args.format).await,
+        None => shell(&ctx, args.output_format).await,
     }
 }
 
@@ -65,10 +65,21 @@ pub async fn query_batches(ctx: &SessionContext, query: &str) -> Result<Vec<Reco
         .with_allow_ddl(false)
         .with_allow_dml(false)
         .with_allow_statements(false);
-    let df = ctx
-        .sql_with_options(query, read_only)
-        .await
-        .context("the lake is read-only here, and the query must be valid SQL")?;
+    let df = match ctx.sql_with_options(query, read_only).await {
+        Ok(df) => df,
+        Err(e) => {
+            let message = e.to_string();
+            let refused = [
+                "DML not supported",
+                "DDL not supported",
+                "Statement not supported",
+            ];
+            if refused.iter().any(|r| message.contains(r)) {
+                bail!("the lake is read-only here: {message}");
+            }
+            return Err(e).context("planning the query");
+        }
+    };
     df.collect().await.context("running the query")
 }
 
