@@ -88,6 +88,15 @@ pub enum Command {
         #[command(subcommand)]
         layer: PromoteLayer,
     },
+    /// Compact small files, write checkpoints, remove expired log files and vacuum every table.
+    Maintain {
+        /// Only this table, LAYER.NAME (repeatable; default: every table).
+        #[arg(long = "table-name", value_name = "LAYER.NAME")]
+        tables: Vec<String>,
+        /// Report what compaction and vacuum would do; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// What other engines need to read the lake and run its models.
     Catalog {
         #[command(subcommand)]
@@ -232,6 +241,8 @@ pub enum EngineArg {
     Athena,
     /// Spark SQL.
     Spark,
+    /// DuckDB (for comparisons; `catalog ddl` does not support it).
+    Duckdb,
 }
 
 /// How `tweetlake sql` prints a result.

@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> Result<()> {
                     },
             } => promote_gold(&config, &lake, models, full_refresh).await,
             Command::Sql(args) => sql::run(&lake, args).await,
+            Command::Maintain { tables, dry_run } => {
+                maintain(&config, &lake, tables, dry_run).await
+            }
             Command::Catalog {
                 action:
                     CatalogAction::Models {
@@ -245,6 +248,7 @@ fn engine(arg: EngineArg) -> tweetlake_gold::dialect::Engine {
     match arg {
         EngineArg::Athena => tweetlake_gold::dialect::Engine::Athena,
         EngineArg::Spark => tweetlake_gold::dialect::Engine::Spark,
+        EngineArg::Duckdb => tweetlake_gold::dialect::Engine::DuckDb,
     }
 }
 
@@ -255,6 +259,9 @@ async fn catalog_ddl(lake: &Lake, arg: EngineArg, database: &str) -> Result<()> 
     let catalog = tweetlake_gold::LakeCatalog::discover(lake)
         .await
         .context("opening the lake's tables")?;
+    if arg == EngineArg::Duckdb {
+        bail!("catalog ddl supports --engine athena and spark");
+    }
     let ddl = tweetlake_gold::ddl::catalog_ddl(lake, &catalog, engine(arg), database).await?;
     print!("{ddl}");
     Ok(())
@@ -270,6 +277,47 @@ fn catalog_models(config: &Config, arg: EngineArg, database: &str) -> Result<()>
             .map_err(anyhow::Error::msg)
             .with_context(|| format!("translating {}", model.path.display()))?;
         println!("-- gold.{}: {}\n{sql};\n", model.name, model.description);
+    }
+    Ok(())
+}
+
+async fn maintain(config: &Config, lake: &Lake, tables: Vec<String>, dry_run: bool) -> Result<()> {
+    let mut names = Vec::new();
+    for spec in tables {
+        let Some((layer, table)) = spec.split_once('.') else {
+            bail!("--table-name `{spec}`: expected LAYER.NAME, e.g. silver.tweets");
+        };
+        names.push(tweetlake_gold::TableName {
+            layer: layer.to_string(),
+            table: table.to_string(),
+        });
+    }
+    let options = tweetlake_maintain::MaintainOptions {
+        tables: names,
+        dry_run,
+    };
+    let reports = tweetlake_maintain::maintain(config, lake, &options)
+        .await
+        .context("maintaining the lake's tables")?;
+    let verb = if dry_run { "would vacuum" } else { "vacuumed" };
+    for r in reports {
+        let retention = r
+            .vacuum_retention_hours
+            .map_or("vacuum off".to_string(), |h| {
+                format!("{verb} {} files older than {h} h", r.files_vacuumed)
+            });
+        let raised = r
+            .retention_raised_by
+            .map_or(String::new(), |why| format!(" (retention raised: {why})"));
+        println!(
+            "{}: {} files, {} compacted into {}, checkpoint at {}, {} expired log files removed, {retention}{raised}",
+            r.table,
+            r.files_before,
+            r.files_compacted,
+            r.files_written,
+            r.checkpoint_version.map_or("-".into(), |v| format!("v{v}")),
+            r.logs_removed,
+        );
     }
     Ok(())
 }

@@ -14,6 +14,12 @@ fn main() -> ExitCode {
     if matches!(cli.command, cli::Command::Ingest { .. }) {
         tune_malloc();
     }
+    if matches!(
+        cli.command,
+        cli::Command::Sql(_) | cli::Command::Catalog { .. }
+    ) {
+        quiet_broken_pipe();
+    }
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -34,6 +40,17 @@ fn tune_malloc() {
     // SAFETY: mallopt only changes allocator tuning; called before any other thread is started.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+/// Commands that print results end quietly when the reader goes away (`tweetlake sql … | head`),
+/// as Unix filters do, instead of panicking on the failed write. Not for the network commands,
+/// where a peer closing a socket must not kill the process.
+fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal before any other thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -28,6 +28,7 @@ pub struct Config {
     pub bronze: BronzeConfig,
     pub silver: SilverConfig,
     pub gold: GoldConfig,
+    pub maintain: MaintainConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -311,6 +312,15 @@ impl Config {
             .map_err(|(key, reason)| invalid(key, reason))?;
         self.validate_flush(&invalid)?;
         self.validate_tables(&invalid)?;
+        if self.maintain.target_file_size_mb == 0 {
+            return Err(invalid(
+                "maintain.target_file_size_mb",
+                "must be above 0".into(),
+            ));
+        }
+        if self.gold.models_dir.trim().is_empty() {
+            return Err(invalid("gold.models_dir", "must not be empty".into()));
+        }
         if let Some(listen) = &self.metrics.listen {
             listen.parse::<std::net::SocketAddr>().map_err(|e| {
                 invalid(
@@ -520,6 +530,8 @@ pub fn parse_duration(s: &str) -> Option<Duration> {
 
 mod gold;
 pub use gold::GoldConfig;
+mod maintain;
+pub use maintain::MaintainConfig;
 mod silver;
 pub use silver::{
     default_expectations, ExpectationAction, ExpectationConfig, NerConfig, NerPrecision,

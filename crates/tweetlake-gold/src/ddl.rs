@@ -39,6 +39,11 @@ pub async fn catalog_ddl(
     engine: Engine,
     database: &str,
 ) -> Result<String, GoldError> {
+    if engine == Engine::DuckDb {
+        return Err(GoldError::Query(
+            "catalog ddl prints Athena and Spark DDL only".into(),
+        ));
+    }
     let mut entries = Vec::new();
     for name in catalog.names() {
         let Some(table) = catalog.get(name) else {
@@ -66,7 +71,7 @@ pub async fn catalog_ddl(
                 out.push_str(&athena(e, database));
             }
         }
-        Engine::Spark => {
+        Engine::Spark | Engine::DuckDb => {
             for layer in ["bronze", "silver", "gold"] {
                 out.push_str(&format!("CREATE SCHEMA IF NOT EXISTS {layer};\n"));
             }

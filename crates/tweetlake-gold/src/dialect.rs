@@ -8,6 +8,9 @@
 //! | `SELECT unnest(a) AS x …`        | `SELECT explode(a) AS x …`              | `… CROSS JOIN UNNEST(transform(a, e -> ROW(e))) AS u(x)` |
 //! | `to_unixtime(t)`, `now()`        | `unix_timestamp(t)`, `current_timestamp()` | unchanged                                     |
 //!
+//! DuckDB (the benchmark's reference) needs only `time_bucket` for `date_bin` and `epoch` for
+//! `to_unixtime`.
+//!
 //! Trino expands an array of rows into one column per field; wrapping each element in a
 //! one-field row keeps it one column, as DataFusion and Spark give it.
 
@@ -29,6 +32,8 @@ pub enum Engine {
     Spark,
     /// Athena engine v3, which is Trino.
     Athena,
+    /// DuckDB, which the gold benchmark runs the same models on.
+    DuckDb,
 }
 
 /// `sql` (one DataFusion `SELECT`) as `engine` spells it. Athena's tables are named as
@@ -126,10 +131,14 @@ fn rewrite(expr: &mut Expr, engine: Engine) -> Result<(), String> {
                 Engine::Athena => {
                     format!("from_unixtime(floor(to_unixtime({time}) / {seconds}) * {seconds})")
                 }
+                // DuckDB's buckets start at 2000-01-03, a whole number of any window up to a week
+                // after the Unix epoch, so they fall where DataFusion's do.
+                Engine::DuckDb => format!("time_bucket(INTERVAL '{seconds} seconds', {time})"),
             };
             *expr = parse_expr(&replacement)?;
         }
         ("to_unixtime", Engine::Spark) => rename(expr, "unix_timestamp"),
+        ("to_unixtime", Engine::DuckDb) => rename(expr, "epoch"),
         ("now", Engine::Spark) => rename(expr, "current_timestamp"),
         ("unnest", Engine::Spark) => rename(expr, "explode"),
         ("unnest", Engine::Athena) => {

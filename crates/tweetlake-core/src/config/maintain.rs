@@ -1,0 +1,26 @@
+//! `[maintain]`: compaction, checkpoints, log cleanup and vacuum of every lake table.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MaintainConfig {
+    /// Compaction merges a partition's small files into files of about this size.
+    pub target_file_size_mb: u64,
+    /// Vacuum deletes data files a commit removed more than this long ago. Never below a table's
+    /// `delta.deletedFileRetentionDuration` (7 days unless set), and raised for a table while a
+    /// downstream layer has not yet consumed the versions that removed them.
+    pub vacuum_retention_hours: u64,
+    /// Run vacuum at all (compaction, checkpoints and log cleanup always run).
+    pub vacuum: bool,
+}
+
+impl Default for MaintainConfig {
+    fn default() -> Self {
+        Self {
+            target_file_size_mb: 128,
+            vacuum_retention_hours: 168,
+            vacuum: true,
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! Table maintenance for every layer: compaction to a target file size (commits that say they
+//! change no data), checkpoints, expired-log cleanup, and a vacuum whose retention is raised to
+//! keep every file a downstream layer (silver over bronze, gold over silver and gold) may still read.
+
+use std::num::NonZeroU64;
+
+use tracing::{info, info_span, warn, Instrument};
+use tweetlake_core::config::Config;
+use tweetlake_core::delta::app_txn_version;
+use tweetlake_core::deltalake::checkpoints::{cleanup_metadata, create_checkpoint};
+use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
+use tweetlake_core::deltalake::operations::vacuum::VacuumMode;
+use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::Lake;
+use tweetlake_gold::{LakeCatalog, TableName};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MaintainError {
+    #[error("{table}: {what}: {source}")]
+    Delta {
+        table: String,
+        what: &'static str,
+        #[source]
+        source: Box<DeltaTableError>,
+    },
+    #[error("{table}: {reason}")]
+    Refused { table: String, reason: String },
+    #[error(transparent)]
+    Gold(#[from] tweetlake_gold::GoldError),
+    #[error(transparent)]
+    Core(#[from] tweetlake_core::CoreError),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct MaintainOptions {
+    /// Only these tables; every table of the lake when empty.
+    pub tables: Vec<TableName>,
+    /// Say what would be compacted and vacuumed, change nothing.
+    pub dry_run: bool,
+}
+
+/// What maintenance did to one table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableReport {
+    pub table: String,
+    pub files_before: usize,
+    /// Small files compacted away, and the files written in their place.
+    pub files_compacted: u64,
+    pub files_written: u64,
+    pub checkpoint_version: Option<i64>,
+    pub logs_removed: usize,
+    pub vacuum_retention_hours: Option<u64>,
+    pub files_vacuumed: usize,
+    /// Why the retention was raised above the configured one, if it was.
+    pub retention_raised_by: Option<String>,
+}
+
+/// A downstream table that records, as a Delta `txn`, the version of a source it has consumed.
+struct Consumer {
+    table: TableName,
+    app_id: String,
+}
+
+pub async fn maintain(
+    config: &Config,
+    lake: &Lake,
+    options: &MaintainOptions,
+) -> Result<Vec<TableReport>, MaintainError> {
+    let catalog = LakeCatalog::discover(lake).await?;
+    for wanted in &options.tables {
+        if catalog.get(wanted).is_none() {
+            return Err(MaintainError::Refused {
+                table: wanted.to_string(),
+                reason: "the lake has no such table".into(),
+            });
+        }
+    }
+    let names: Vec<TableName> = catalog
+        .names()
+        .filter(|n| options.tables.is_empty() || options.tables.contains(n))
+        .cloned()
+        .collect();
+    let mut reports = Vec::new();
+    for (i, name) in names.iter().enumerate() {
+        let Some(table) = catalog.get(name).cloned() else {
+            continue;
+        };
+        let span = info_span!("maintain", table = %name, step = i + 1, of = names.len());
+        let consumers = consumers_of(config, &catalog, name);
+        let report = maintain_table(config, &catalog, name, table, &consumers, options.dry_run)
+            .instrument(span)
+            .await?;
+        info!(
+            "[{}/{}] {}: {} files, {} compacted into {}, checkpoint {:?}, {} old log files removed, {} files vacuumed",
+            i + 1,
+            names.len(),
+            report.table,
+            report.files_before,
+            report.files_compacted,
+            report.files_written,
+            report.checkpoint_version,
+            report.logs_removed,
+            report.files_vacuumed
+        );
+        reports.push(report);
+    }
+    Ok(reports)
+}
+
+/// Who reads `source` incrementally: silver/tweets reads every bronze table, every gold table may
+/// read any table (it records a txn only for the tables its model reads).
+fn consumers_of(config: &Config, catalog: &LakeCatalog, source: &TableName) -> Vec<Consumer> {
+    let app = &config.bronze.app_id;
+    let mut consumers = Vec::new();
+    if source.layer == "bronze" {
+        consumers.push(Consumer {
+            table: TableName {
+                layer: "silver".into(),
+                table: "tweets".into(),
+            },
+            app_id: format!("{app}-silver-{}", source.table),
+        });
+    }
+    for gold in catalog.names().filter(|n| n.layer == "gold") {
+        consumers.push(Consumer {
+            table: gold.clone(),
+            app_id: format!("{app}-gold-{source}"),
+        });
+    }
+    consumers
+}
+
+async fn maintain_table(
+    config: &Config,
+    catalog: &LakeCatalog,
+    name: &TableName,
+    table: DeltaTable,
+    consumers: &[Consumer],
+    dry_run: bool,
+) -> Result<TableReport, MaintainError> {
+    let err = |what: &'static str| {
+        move |source| MaintainError::Delta {
+            table: name.to_string(),
+            what,
+            source: Box::new(source),
+        }
+    };
+    let mut report = TableReport {
+        table: name.to_string(),
+        files_before: table
+            .get_files_by_partitions(&[])
+            .await
+            .map_err(err("listing files"))?
+            .len(),
+        ..Default::default()
+    };
+    let table = if dry_run {
+        table
+    } else {
+        let target = NonZeroU64::new(config.maintain.target_file_size_mb.max(1) * 1024 * 1024)
+            .unwrap_or(NonZeroU64::MIN);
+        let (table, metrics) = table
+            .optimize()
+            .with_target_size(target)
+            .await
+            .map_err(err("compacting"))?;
+        report.files_compacted = metrics.num_files_removed;
+        report.files_written = metrics.num_files_added;
+        create_checkpoint(&table, None)
+            .await
+            .map_err(err("writing a checkpoint"))?;
+        report.checkpoint_version = table.version().map(|v| v as i64);
+        report.logs_removed = cleanup_metadata(&table, None)
+            .await
+            .map_err(err("removing expired log files"))?;
+        table
+    };
+    if !config.maintain.vacuum {
+        return Ok(report);
+    }
+    let configured = config.maintain.vacuum_retention_hours;
+    let (hours, raised_by) =
+        guarded_retention(catalog, name, &table, consumers, configured).await?;
+    let floor = table
+        .snapshot()
+        .map_err(err("reading the table's properties"))?
+        .table_config()
+        .deleted_file_retention_duration();
+    if u128::from(hours) * 3_600_000 < floor.as_millis() {
+        return Err(MaintainError::Refused {
+            table: name.to_string(),
+            reason: format!(
+                "maintain.vacuum_retention_hours = {hours} is shorter than the table's \
+                 delta.deletedFileRetentionDuration ({} h): readers of older snapshots could lose files",
+                floor.as_secs() / 3600
+            ),
+        });
+    }
+    // Full mode also deletes orphans (files a crashed writer never committed, and removed files
+    // whose expired tombstones a checkpoint dropped) once older than the retention. While a
+    // consumer lags, tombstones older than the table's own retention may already be gone from
+    // the checkpoint, so only Lite mode (tombstones alone) is safe then.
+    let mode = match raised_by {
+        None => VacuumMode::Full,
+        Some(_) => VacuumMode::Lite,
+    };
+    let (_, metrics) = table
+        .vacuum()
+        .with_mode(mode)
+        .with_retention_period(chrono::Duration::hours(hours as i64))
+        .with_dry_run(dry_run)
+        .await
+        .map_err(err("vacuuming"))?;
+    report.vacuum_retention_hours = Some(hours);
+    report.files_vacuumed = metrics.files_deleted.len();
+    report.retention_raised_by = raised_by;
+    Ok(report)
+}
+
+/// The configured retention, raised to reach back past the first commit a consumer has not
+/// consumed yet: that consumer reads the files those commits removed.
+async fn guarded_retention(
+    catalog: &LakeCatalog,
+    name: &TableName,
+    table: &DeltaTable,
+    consumers: &[Consumer],
+    configured: u64,
+) -> Result<(u64, Option<String>), MaintainError> {
+    let current = table.version().map(|v| v as i64).unwrap_or(-1);
+    let mut oldest: Option<(i64, &TableName)> = None;
+    for consumer in consumers {
+        let Some(reader) = catalog.get(&consumer.table) else {
+            continue;
+        };
+        if let Some(v) = app_txn_version(reader, &consumer.app_id).await? {
+            if v < current && oldest.is_none_or(|(o, _)| v < o) {
+                oldest = Some((v, &consumer.table));
+            }
+        }
+    }
+    let Some((version, reader)) = oldest else {
+        return Ok((configured, None));
+    };
+    let commit = Path::from(format!("_delta_log/{:020}.json", version + 1));
+    let meta = table
+        .object_store()
+        .head(&commit)
+        .await
+        .map_err(|e| MaintainError::Refused {
+            table: name.to_string(),
+            reason: format!(
+                "{reader} has consumed it only up to version {version}, and the log no longer \
+                 has version {} ({e}); run that layer's promote with --full-refresh before vacuum",
+                version + 1
+            ),
+        })?;
+    let age = chrono::Utc::now() - meta.last_modified;
+    // Whole hours, one more than the age, so the commit's own removals stay too.
+    let needed = (age.num_hours().max(0) as u64) + 1;
+    if needed <= configured {
+        return Ok((configured, None));
+    }
+    let why = format!("{reader} has consumed only up to version {version}");
+    warn!(table = %name, hours = needed, "vacuum retention raised: {why}");
+    Ok((needed, Some(why)))
+}

@@ -1,0 +1,231 @@
+//! `maintain` on real local Delta tables: small files compacted without changing the data, a
+//! checkpoint written, and vacuum held back while a gold table has not consumed the commits that
+//! removed files, then allowed once it has.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tweetlake_core::config::{Config, LakeConfig};
+use tweetlake_core::delta::open_table;
+use tweetlake_core::deltalake::arrow::array::{Int64Array, RecordBatch};
+use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
+use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
+use tweetlake_core::deltalake::kernel::Transaction;
+use tweetlake_core::deltalake::DeltaTable;
+use tweetlake_core::{Lake, Layer};
+use tweetlake_gold::TableName;
+use tweetlake_maintain::{maintain, MaintainError, MaintainOptions};
+
+fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "tweet_id",
+        DataType::Int64,
+        false,
+    )]));
+    RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from_iter_values(ids))]).unwrap()
+}
+
+async fn table(lake: &Lake, layer: Layer, name: &str) -> DeltaTable {
+    open_table(&lake.table_url(layer, name), &HashMap::new())
+        .await
+        .unwrap()
+}
+
+async fn rows(t: &DeltaTable) -> (usize, i64) {
+    let ctx = tweetlake_core::deltalake::datafusion::prelude::SessionContext::new();
+    ctx.register_table("t", t.table_provider().await.unwrap())
+        .unwrap();
+    let out = ctx
+        .sql("SELECT count(*), sum(tweet_id) FROM t")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let count = out[0]
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0);
+    let sum = out[0]
+        .column(1)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .value(0);
+    (count as usize, sum)
+}
+
+/// The table property that lets vacuum go down to zero hours.
+fn zero_retention() -> (String, Option<String>) {
+    (
+        "delta.deletedFileRetentionDuration".to_string(),
+        Some("interval 0 hours".to_string()),
+    )
+}
+
+/// A gold commit recording that it consumed `silver.tweets` at `version`.
+async fn gold_consumed(lake: &Lake, version: i64) {
+    let props = CommitProperties::default().with_application_transactions(vec![Transaction::new(
+        "tweetlake-gold-silver.tweets",
+        version,
+    )]);
+    table(lake, Layer::Gold, "model")
+        .await
+        .write(vec![batch(0..1)])
+        .with_commit_properties(props)
+        .with_configuration([zero_retention()])
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn compacts_and_vacuums_only_what_no_consumer_needs() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        lake: LakeConfig {
+            root: format!("file://{}", dir.path().display()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    config.maintain.vacuum_retention_hours = 0;
+    let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
+    // Five small commits; the table lets vacuum go down to zero hours, so only the guard holds.
+    let mut silver = table(&lake, Layer::Silver, "tweets").await;
+    for i in 0..5 {
+        let write = silver.clone().write(vec![batch(i * 100..(i + 1) * 100)]);
+        let write = match i {
+            0 => write.with_configuration([zero_retention()]),
+            _ => write,
+        };
+        silver = write.await.unwrap();
+    }
+    gold_consumed(&lake, 2).await;
+    let before = rows(&silver).await;
+    assert_eq!(before, (500, (0..500).sum()));
+
+    let reports = maintain(&config, &lake, &MaintainOptions::default())
+        .await
+        .unwrap();
+    let report = reports.iter().find(|r| r.table == "silver.tweets").unwrap();
+    assert_eq!(
+        (
+            report.files_before,
+            report.files_compacted,
+            report.files_written
+        ),
+        (5, 5, 1)
+    );
+    assert_eq!(
+        report.files_vacuumed, 0,
+        "gold still needs the compacted files: {report:?}"
+    );
+    assert_eq!(report.vacuum_retention_hours, Some(1));
+    assert!(report
+        .retention_raised_by
+        .as_deref()
+        .unwrap()
+        .contains("gold.model"));
+    let silver = table(&lake, Layer::Silver, "tweets").await;
+    assert_eq!(rows(&silver).await, before);
+    assert_eq!(report.checkpoint_version, Some(5));
+    assert!(dir
+        .path()
+        .join("silver/tweets/_delta_log/00000000000000000005.checkpoint.parquet")
+        .exists());
+    // The compaction says it changed no data.
+    let log = std::fs::read_to_string(
+        dir.path()
+            .join("silver/tweets/_delta_log/00000000000000000005.json"),
+    )
+    .unwrap();
+    assert!(
+        log.contains("\"dataChange\":false") && !log.contains("\"dataChange\":true"),
+        "{log}"
+    );
+    let parquet_files = || {
+        std::fs::read_dir(dir.path().join("silver/tweets"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .path()
+                    .extension()
+                    .is_some_and(|x| x == "parquet")
+            })
+            .count()
+    };
+    assert_eq!(parquet_files(), 6);
+
+    // Gold catches up: now nothing needs the old files. A dry run counts them and keeps them.
+    gold_consumed(&lake, 5).await;
+    let only_silver = MaintainOptions {
+        tables: vec![TableName {
+            layer: "silver".into(),
+            table: "tweets".into(),
+        }],
+        dry_run: true,
+    };
+    let dry = maintain(&config, &lake, &only_silver).await.unwrap();
+    assert_eq!(
+        (dry.len(), dry[0].files_vacuumed, dry[0].files_compacted),
+        (1, 5, 0)
+    );
+    assert_eq!(parquet_files(), 6);
+    let wet = MaintainOptions {
+        dry_run: false,
+        ..only_silver
+    };
+    let done = maintain(&config, &lake, &wet).await.unwrap();
+    assert_eq!(done[0].files_vacuumed, 5);
+    assert_eq!(done[0].retention_raised_by, None);
+    assert_eq!(parquet_files(), 1);
+    assert_eq!(
+        rows(&table(&lake, Layer::Silver, "tweets").await).await,
+        before
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refuses_a_retention_below_the_tables_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = Config {
+        lake: LakeConfig {
+            root: format!("file://{}", dir.path().display()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    config.maintain.vacuum_retention_hours = 24;
+    let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
+    table(&lake, Layer::Bronze, "tweets")
+        .await
+        .write(vec![batch(0..10)])
+        .await
+        .unwrap();
+    let err = maintain(&config, &lake, &MaintainOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, MaintainError::Refused { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("bronze.tweets") && text.contains("168 h"),
+        "{text}"
+    );
+    let err = maintain(
+        &config,
+        &lake,
+        &MaintainOptions {
+            tables: vec![TableName {
+                layer: "gold".into(),
+                table: "nope".into(),
+            }],
+            dry_run: false,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("gold.nope"), "{err}");
+}
