@@ -7,12 +7,17 @@
 #   --mode silver: after the ingest run, `promote silver --full-refresh` with NER off and on (1 and
 #     2 threads), and NER alone on the held-back BTC tweets (needs scripts/setup-ner.sh's model).
 # Figures and how to read them: docs/benchmarks.md.
+#   --mode gold: scripts/bench-gold.sh (MESSAGES tweets; every model against DuckDB, then
+#     incremental).
 #   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
 partitions=${2:-6}
 shift $(( $# < 2 ? $# : 2 ))
+if [ "${1:-}" = "--mode" ] && [ "${2:-}" = "gold" ]; then
+  exec scripts/bench-gold.sh "$messages" "$partitions"
+fi
 source scripts/env.sh
 scripts/install-deps.sh >&2
 scripts/setup-ner.sh >&2

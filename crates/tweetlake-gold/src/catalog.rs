@@ -102,36 +102,66 @@ impl LakeCatalog {
         self.tables.keys()
     }
 
-    /// A session with every table registered under its layer's schema (and `SHOW TABLES`).
-    pub async fn session(&self) -> Result<SessionContext, GoldError> {
+    /// A session with only `names` registered: cheaper than [`LakeCatalog::session`] when a
+    /// query reads a few tables of a large lake.
+    pub async fn session_with(&self, names: &[TableName]) -> Result<SessionContext, GoldError> {
+        let ctx = self.empty_session()?;
+        ensure_schemas(&ctx)?;
+        for name in names {
+            let table = self
+                .tables
+                .get(name)
+                .ok_or_else(|| GoldError::UnknownTable {
+                    name: name.to_string(),
+                    context: "registering a model's sources".into(),
+                })?;
+            register_table(&ctx, name, table).await?;
+        }
+        Ok(ctx)
+    }
+
+    fn empty_session(&self) -> Result<SessionContext, GoldError> {
         let settings = [(
             "datafusion.catalog.information_schema".to_string(),
             "true".to_string(),
         )];
-        let ctx = DeltaSessionContext::new_with_session_overrides(&settings.into())
-            .map_err(|e| GoldError::Query(e.to_string()))?
-            .into_inner();
+        Ok(
+            DeltaSessionContext::new_with_session_overrides(&settings.into())
+                .map_err(|e| GoldError::Query(e.to_string()))?
+                .into_inner(),
+        )
+    }
+
+    /// A session with every table registered under its layer's schema (and `SHOW TABLES`).
+    pub async fn session(&self) -> Result<SessionContext, GoldError> {
+        let ctx = self.empty_session()?;
         self.register(&ctx).await?;
         Ok(ctx)
     }
 
     /// Registers every table in `ctx` (creating the `bronze`, `silver`, `gold` schemas).
     pub async fn register(&self, ctx: &SessionContext) -> Result<(), GoldError> {
-        let catalog = ctx
-            .catalog("datafusion")
-            .ok_or_else(|| GoldError::Query("the session has no default catalog".into()))?;
-        for layer in LAYERS {
-            if catalog.schema(layer.as_str()).is_none() {
-                catalog
-                    .register_schema(layer.as_str(), Arc::new(MemorySchemaProvider::new()))
-                    .map_err(|e| GoldError::Query(e.to_string()))?;
-            }
-        }
+        ensure_schemas(ctx)?;
         for (name, table) in &self.tables {
             register_table(ctx, name, table).await?;
         }
         Ok(())
     }
+}
+
+/// Creates the `bronze`, `silver` and `gold` schemas in `ctx` where missing.
+fn ensure_schemas(ctx: &SessionContext) -> Result<(), GoldError> {
+    let catalog = ctx
+        .catalog("datafusion")
+        .ok_or_else(|| GoldError::Query("the session has no default catalog".into()))?;
+    for layer in LAYERS {
+        if catalog.schema(layer.as_str()).is_none() {
+            catalog
+                .register_schema(layer.as_str(), Arc::new(MemorySchemaProvider::new()))
+                .map_err(|e| GoldError::Query(e.to_string()))?;
+        }
+    }
+    Ok(())
 }
 
 /// Registers (or replaces) one table in `ctx`.

@@ -307,7 +307,8 @@ async fn incremental_frame(
     sources: &[SourceState],
     windows: &WindowSet,
 ) -> Result<DataFrame, GoldError> {
-    let ctx = catalog.session().await?;
+    let names: Vec<TableName> = sources.iter().map(|s| s.name.clone()).collect();
+    let ctx = catalog.session_with(&names).await?;
     for source in sources {
         let column = source_time_column(source, model)?;
         let reference =
