@@ -1,5 +1,6 @@
 -- The 100 most mentioned named entities (text and PER/ORG/LOC/MISC label) of each UTC day, with
 -- their mentions and distinct authors; `rank` 1 is the most mentioned (ties by text, label).
+-- One-character spans (a lone `@` or `#` the tagger took for a name) are left out.
 -- materialized: incremental
 -- time_column: day
 -- window: 1 day
@@ -15,6 +16,7 @@ counted AS (
         count(*) AS mentions,
         count(DISTINCT author_id) AS authors
     FROM mentions
+    WHERE length(entity.text) > 1
     GROUP BY date_trunc('day', created_at), entity.text, entity.label
 ),
 ranked AS (

@@ -12,6 +12,9 @@ mod silver;
 #[path = "gold.rs"]
 mod gold;
 
+#[path = "serve.rs"]
+mod serve;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

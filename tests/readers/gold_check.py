@@ -60,7 +60,8 @@ MODELS = {
         """WITH c AS (
                SELECT date_trunc('day', created_at) AS day, e.text AS entity, e.label AS label,
                       count(*) AS mentions, count(DISTINCT author_id) AS authors
-               FROM (SELECT created_at, author_id, unnest(entities) AS e FROM silver) GROUP BY ALL)
+               FROM (SELECT created_at, author_id, unnest(entities) AS e FROM silver)
+               WHERE length(e.text) > 1 GROUP BY ALL)
            SELECT day, rank, entity, label, mentions, authors FROM (
                SELECT *, row_number() OVER (PARTITION BY day ORDER BY mentions DESC, entity, label) AS rank FROM c)
            WHERE rank <= 100""",

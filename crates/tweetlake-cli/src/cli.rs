@@ -97,6 +97,16 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Serve the lake: Postgres wire protocol (read-only) for psql/Grafana/BI, the dashboard and
+    /// /metrics over HTTP; tables reload as new commits land. Runs until SIGTERM/SIGINT.
+    Serve {
+        /// Postgres endpoint, host:port (serve.pg_listen).
+        #[arg(long)]
+        pg_listen: Option<String>,
+        /// Dashboard and /metrics, host:port (serve.http_listen).
+        #[arg(long)]
+        http_listen: Option<String>,
+    },
     /// What other engines need to read the lake and run its models.
     Catalog {
         #[command(subcommand)]
@@ -412,6 +422,18 @@ impl GlobalArgs {
         };
         if let Some(dir) = models_dir {
             o.set(&["gold", "models_dir"], s(dir), "--models-dir");
+        }
+        if let Command::Serve {
+            pg_listen,
+            http_listen,
+        } = command
+        {
+            if let Some(v) = pg_listen {
+                o.set(&["serve", "pg_listen"], s(v), "--pg-listen");
+            }
+            if let Some(v) = http_listen {
+                o.set(&["serve", "http_listen"], s(v), "--http-listen");
+            }
         }
         if let Command::Produce(p) = command {
             if let Some(dir) = &p.spool_dir {

@@ -48,6 +48,9 @@ pub fn run(cli: Cli) -> Result<()> {
                     },
             } => promote_gold(&config, &lake, models, full_refresh).await,
             Command::Sql(args) => sql::run(&lake, args).await,
+            Command::Serve { .. } => tweetlake_serve::serve(&config.serve, &lake)
+                .await
+                .context("serving the lake"),
             Command::Maintain { tables, dry_run } => {
                 maintain(&config, &lake, tables, dry_run).await
             }

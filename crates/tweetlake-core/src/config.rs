@@ -29,6 +29,7 @@ pub struct Config {
     pub silver: SilverConfig,
     pub gold: GoldConfig,
     pub maintain: MaintainConfig,
+    pub serve: ServeConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -318,6 +319,9 @@ impl Config {
                 "must be above 0".into(),
             ));
         }
+        self.serve
+            .check()
+            .map_err(|(key, reason)| invalid(key, reason))?;
         if self.gold.models_dir.trim().is_empty() {
             return Err(invalid("gold.models_dir", "must not be empty".into()));
         }
@@ -532,6 +536,8 @@ mod gold;
 pub use gold::GoldConfig;
 mod maintain;
 pub use maintain::MaintainConfig;
+mod serve;
+pub use serve::ServeConfig;
 mod silver;
 pub use silver::{
     default_expectations, ExpectationAction, ExpectationConfig, NerConfig, NerPrecision,

@@ -1,0 +1,132 @@
+//! What people look at: the lake's tables over the Postgres wire protocol (read-only, one login,
+//! optional TLS) for psql, Grafana and BI tools, and over HTTP a dashboard drawn from gold plus
+//! Prometheus `/metrics`. One process; tables are reloaded as new commits land.
+
+mod dashboard;
+mod http;
+mod metrics;
+mod pg;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::{info, warn};
+use tweetlake_core::config::ServeConfig;
+use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
+use tweetlake_core::Lake;
+use tweetlake_gold::catalog::register_table;
+use tweetlake_gold::LakeCatalog;
+
+pub use metrics::ServeMetrics;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{what} {addr}: {source}")]
+    Listen {
+        what: &'static str,
+        addr: String,
+        source: std::io::Error,
+    },
+    #[error("serve.{key}: {reason}")]
+    Config { key: &'static str, reason: String },
+    #[error(transparent)]
+    Gold(#[from] tweetlake_gold::GoldError),
+    #[error("setting up pg_catalog: {0}")]
+    Catalog(String),
+}
+
+/// The shared session every connection and dashboard request queries.
+#[derive(Clone)]
+pub struct LakeSession {
+    pub ctx: Arc<SessionContext>,
+    lake: Lake,
+    /// How many tables the first load found.
+    pub tables: usize,
+}
+
+impl LakeSession {
+    /// Loads every table of the lake and the `pg_catalog` that Postgres clients query.
+    pub async fn open(lake: &Lake) -> Result<LakeSession, ServeError> {
+        let catalog = LakeCatalog::discover(lake).await?;
+        let ctx = catalog.session().await?;
+        pg::setup_catalog(&ctx)?;
+        Ok(LakeSession {
+            ctx: Arc::new(ctx),
+            lake: lake.clone(),
+            tables: catalog.names().count(),
+        })
+    }
+
+    /// Registers every table again at its latest version (new tables appear).
+    pub async fn refresh(&self) -> Result<usize, ServeError> {
+        let catalog = LakeCatalog::discover(&self.lake).await?;
+        let mut n = 0;
+        for name in catalog.names() {
+            if let Some(table) = catalog.get(name) {
+                register_table(&self.ctx, name, table).await?;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+}
+
+/// Runs both endpoints until the process is asked to stop.
+pub async fn serve(config: &ServeConfig, lake: &Lake) -> Result<(), ServeError> {
+    let session = LakeSession::open(lake).await?;
+    let metrics = Arc::new(ServeMetrics::default());
+    metrics.refreshed(session.tables);
+    let http = tokio::net::TcpListener::bind(&config.http_listen)
+        .await
+        .map_err(|source| ServeError::Listen {
+            what: "HTTP dashboard on",
+            addr: config.http_listen.clone(),
+            source,
+        })?;
+    let pg_task = pg::spawn(config, session.clone(), metrics.clone()).await?;
+    info!(
+        "serving the lake: postgres://{}@{}/ (read-only), dashboard http://{}/",
+        config.user, config.pg_listen, config.http_listen
+    );
+    let http_task = tokio::spawn(http::serve(http, session.clone(), metrics.clone()));
+    let every = Duration::from_secs(config.refresh_seconds);
+    let refresher = tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(every).await;
+            match session.refresh().await {
+                Ok(n) => metrics.refreshed(n),
+                Err(e) => {
+                    metrics.refresh_failed();
+                    warn!("reloading the lake's tables failed: {e}");
+                }
+            }
+        }
+    });
+    shutdown_signal().await;
+    info!("stopping");
+    refresher.abort();
+    http_task.abort();
+    pg_task.abort();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

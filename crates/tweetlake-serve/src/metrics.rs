@@ -1,0 +1,102 @@
+//! Counters of `tweetlake serve`, rendered for Prometheus.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+#[derive(Debug, Default)]
+pub struct ServeMetrics {
+    statements: AtomicU64,
+    refused: AtomicU64,
+    http_requests: AtomicU64,
+    http_errors: AtomicU64,
+    refreshes: AtomicU64,
+    refresh_failures: AtomicU64,
+    tables: AtomicU64,
+    /// Per layer, seconds between the newest event time and now, from gold.lake_freshness.
+    lag: Mutex<Vec<(String, f64)>>,
+}
+
+impl ServeMetrics {
+    pub fn statement(&self) {
+        self.statements.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn refused(&self) {
+        self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn http(&self, ok: bool) {
+        self.http_requests.fetch_add(1, Ordering::Relaxed);
+        if !ok {
+            self.http_errors.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    pub fn refreshed(&self, tables: usize) {
+        self.refreshes.fetch_add(1, Ordering::Relaxed);
+        self.tables.store(tables as u64, Ordering::Relaxed);
+    }
+
+    pub fn refresh_failed(&self) {
+        self.refresh_failures.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn set_lag(&self, lag: Vec<(String, f64)>) {
+        if let Ok(mut l) = self.lag.lock() {
+            *l = lag;
+        }
+    }
+
+    pub fn render(&self) -> String {
+        let mut out = String::new();
+        let mut counter = |name: &str, help: &str, v: &AtomicU64| {
+            out.push_str(&format!(
+                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
+                v.load(Ordering::Relaxed)
+            ));
+        };
+        counter(
+            "tweetlake_serve_statements_total",
+            "SQL statements received over the Postgres wire.",
+            &self.statements,
+        );
+        counter(
+            "tweetlake_serve_refused_total",
+            "Statements refused because they would write.",
+            &self.refused,
+        );
+        counter(
+            "tweetlake_serve_http_requests_total",
+            "HTTP requests served.",
+            &self.http_requests,
+        );
+        counter(
+            "tweetlake_serve_http_errors_total",
+            "HTTP requests answered with an error.",
+            &self.http_errors,
+        );
+        counter(
+            "tweetlake_serve_refreshes_total",
+            "Reloads of the lake's tables.",
+            &self.refreshes,
+        );
+        counter(
+            "tweetlake_serve_refresh_failures_total",
+            "Reloads that failed.",
+            &self.refresh_failures,
+        );
+        out.push_str(&format!(
+            "# HELP tweetlake_serve_tables Tables registered at the last reload.\n# TYPE tweetlake_serve_tables gauge\ntweetlake_serve_tables {}\n",
+            self.tables.load(Ordering::Relaxed)
+        ));
+        out.push_str("# HELP tweetlake_lake_lag_seconds Now minus the newest event time per layer (gold.lake_freshness).\n# TYPE tweetlake_lake_lag_seconds gauge\n");
+        if let Ok(lag) = self.lag.lock() {
+            for (layer, seconds) in lag.iter() {
+                out.push_str(&format!(
+                    "tweetlake_lake_lag_seconds{{layer=\"{layer}\"}} {seconds}\n"
+                ));
+            }
+        }
+        out
+    }
+}

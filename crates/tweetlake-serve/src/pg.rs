@@ -1,0 +1,287 @@
+//! The Postgres wire endpoint: datafusion-postgres's query handling and `pg_catalog` (what psql
+//! and Grafana ask on connect), behind one MD5 login and a hook that refuses anything that would
+//! write — a Delta table provider would otherwise accept `INSERT`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion_postgres::datafusion_pg_catalog::pg_catalog::context::EmptyContextProvider;
+use datafusion_postgres::datafusion_pg_catalog::setup_pg_catalog;
+use datafusion_postgres::hooks::cursor::CursorStatementHook;
+use datafusion_postgres::hooks::set_show::SetShowHook;
+use datafusion_postgres::hooks::transactions::TransactionStatementHook;
+use datafusion_postgres::hooks::HookClient;
+use datafusion_postgres::pgwire::api::auth::md5pass::{
+    hash_md5_password, Md5PasswordAuthStartupHandler,
+};
+use datafusion_postgres::pgwire::api::auth::noop::NoopStartupHandler;
+use datafusion_postgres::pgwire::api::auth::{
+    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
+};
+use datafusion_postgres::pgwire::api::cancel::CancelHandler;
+use datafusion_postgres::pgwire::api::cancel::DefaultCancelHandler;
+use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
+use datafusion_postgres::pgwire::api::results::Response;
+use datafusion_postgres::pgwire::api::{ClientInfo, ConnectionManager, PgWireServerHandlers};
+use datafusion_postgres::pgwire::error::{ErrorInfo, PgWireError, PgWireResult};
+use datafusion_postgres::{DfSessionService, QueryHook, ServerOptions};
+use tokio::task::JoinHandle;
+use tweetlake_core::config::ServeConfig;
+use tweetlake_core::deltalake::datafusion::common::ParamValues;
+use tweetlake_core::deltalake::datafusion::logical_expr::LogicalPlan;
+use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
+use tweetlake_core::deltalake::datafusion::sql::sqlparser::ast::Statement;
+
+use crate::metrics::ServeMetrics;
+use crate::{LakeSession, ServeError};
+
+pub fn setup_catalog(ctx: &SessionContext) -> Result<(), ServeError> {
+    setup_pg_catalog(ctx, "datafusion", EmptyContextProvider)
+        .map_err(|e| ServeError::Catalog(e.to_string()))
+}
+
+/// Checks the TLS files and starts accepting connections.
+pub async fn spawn(
+    config: &ServeConfig,
+    session: LakeSession,
+    metrics: Arc<ServeMetrics>,
+) -> Result<JoinHandle<()>, ServeError> {
+    let addr: std::net::SocketAddr = config.pg_listen.parse().map_err(|e| ServeError::Config {
+        key: "pg_listen",
+        reason: format!("{e}"),
+    })?;
+    let mut options = ServerOptions::new()
+        .with_host(addr.ip().to_string())
+        .with_port(addr.port());
+    if let (Some(cert), Some(key)) = (&config.tls_cert, &config.tls_key) {
+        // datafusion-postgres falls back to plain text when it cannot load them: check first.
+        check_pem(cert, "tls_cert", "CERTIFICATE")?;
+        check_pem(key, "tls_key", "PRIVATE KEY")?;
+        options = options
+            .with_tls_cert_path(Some(cert.clone()))
+            .with_tls_key_path(Some(key.clone()));
+    }
+    // Bind once here so a taken port fails the command, not a background task.
+    drop(
+        std::net::TcpListener::bind(addr).map_err(|source| ServeError::Listen {
+            what: "Postgres endpoint on",
+            addr: config.pg_listen.clone(),
+            source,
+        })?,
+    );
+    let hooks: Vec<Arc<dyn QueryHook>> = vec![
+        Arc::new(ReadOnly { metrics }),
+        Arc::new(CursorStatementHook),
+        Arc::new(SetShowHook),
+        Arc::new(TransactionStatementHook),
+    ];
+    let service = Arc::new(DfSessionService::new_with_hooks(session.ctx.clone(), hooks));
+    let connections = Arc::new(ConnectionManager::new());
+    let cancel = Arc::new(DefaultCancelHandler::new(connections.clone()));
+    let handle = if config.password.is_empty() {
+        let startup = Arc::new(Trust {
+            connections: connections.clone(),
+        });
+        let handlers = Arc::new(Handlers {
+            service,
+            startup,
+            cancel,
+        });
+        tokio::spawn(run(handlers, options))
+    } else {
+        let source = Arc::new(OneLogin {
+            user: config.user.clone(),
+            password: config.password.clone(),
+        });
+        let startup = Arc::new(
+            Md5PasswordAuthStartupHandler::new(
+                source,
+                Arc::new(DefaultServerParameterProvider::default()),
+            )
+            .with_connection_manager(connections),
+        );
+        let handlers = Arc::new(Handlers {
+            service,
+            startup,
+            cancel,
+        });
+        tokio::spawn(run(handlers, options))
+    };
+    Ok(handle)
+}
+
+async fn run<S: StartupHandler + 'static>(handlers: Arc<Handlers<S>>, options: ServerOptions) {
+    if let Err(e) = datafusion_postgres::serve_with_handlers(handlers, &options).await {
+        tracing::error!("the Postgres endpoint stopped: {e}");
+    }
+}
+
+fn check_pem(path: &str, key: &'static str, label: &str) -> Result<(), ServeError> {
+    let text = std::fs::read_to_string(path).map_err(|e| ServeError::Config {
+        key,
+        reason: format!("{path}: {e}"),
+    })?;
+    if !text.contains(&format!("-----BEGIN {label}-----")) {
+        return Err(ServeError::Config {
+            key,
+            reason: format!("{path} holds no PEM `{label}` block (the key must be PKCS#8)"),
+        });
+    }
+    Ok(())
+}
+
+struct Handlers<S> {
+    service: Arc<DfSessionService>,
+    startup: Arc<S>,
+    cancel: Arc<DefaultCancelHandler>,
+}
+
+impl<S: StartupHandler + 'static> PgWireServerHandlers for Handlers<S> {
+    fn simple_query_handler(&self) -> Arc<impl SimpleQueryHandler> {
+        self.service.clone()
+    }
+
+    fn extended_query_handler(&self) -> Arc<impl ExtendedQueryHandler> {
+        self.service.clone()
+    }
+
+    fn startup_handler(&self) -> Arc<impl StartupHandler> {
+        self.startup.clone()
+    }
+
+    fn cancel_handler(&self) -> Arc<impl CancelHandler> {
+        self.cancel.clone()
+    }
+}
+
+/// No password: only allowed on a loopback address (checked with the config).
+struct Trust {
+    connections: Arc<ConnectionManager>,
+}
+
+impl NoopStartupHandler for Trust {
+    fn connection_manager(&self) -> Option<Arc<ConnectionManager>> {
+        Some(self.connections.clone())
+    }
+}
+
+/// The one user of `serve.user` / `serve.password`.
+#[derive(Debug)]
+struct OneLogin {
+    user: String,
+    password: String,
+}
+
+#[async_trait]
+impl AuthSource for OneLogin {
+    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
+        let user = login.user().unwrap_or_default();
+        if user != self.user {
+            return Err(PgWireError::InvalidPassword(user.to_string()));
+        }
+        let salt = salt();
+        let hashed = hash_md5_password(&self.user, &self.password, &salt);
+        Ok(Password::new(Some(salt.to_vec()), hashed.into_bytes()))
+    }
+}
+
+/// Four bytes that differ per login (MD5 auth's salt need not be secret, only fresh).
+fn salt() -> [u8; 4] {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_nanos())
+            .unwrap_or_default(),
+    );
+    let v = h.finish().to_le_bytes();
+    [v[0], v[1], v[2], v[3]]
+}
+
+/// Refuses every statement that is not a read, a session setting or a transaction bracket.
+struct ReadOnly {
+    metrics: Arc<ServeMetrics>,
+}
+
+impl ReadOnly {
+    fn check(&self, statement: &Statement) -> Option<PgWireError> {
+        self.metrics.statement();
+        if is_read(statement) {
+            return None;
+        }
+        self.metrics.refused();
+        let first = statement.to_string();
+        let verb = first.split_whitespace().next().unwrap_or("this statement");
+        Some(PgWireError::UserError(Box::new(ErrorInfo::new(
+            "ERROR".into(),
+            "25006".into(), // read_only_sql_transaction
+            format!("tweetlake serve is read-only: {verb} is refused"),
+        ))))
+    }
+}
+
+fn is_read(statement: &Statement) -> bool {
+    matches!(
+        statement,
+        Statement::Query(_)
+            | Statement::Explain { .. }
+            | Statement::ExplainTable { .. }
+            | Statement::ShowVariable { .. }
+            | Statement::ShowVariables { .. }
+            | Statement::ShowTables { .. }
+            | Statement::ShowColumns { .. }
+            | Statement::ShowSchemas { .. }
+            | Statement::ShowDatabases { .. }
+            | Statement::ShowFunctions { .. }
+            | Statement::ShowStatus { .. }
+            | Statement::Set(_)
+            | Statement::StartTransaction { .. }
+            | Statement::Commit { .. }
+            | Statement::Rollback { .. }
+            | Statement::Declare { .. }
+            | Statement::Fetch { .. }
+            | Statement::Close { .. }
+            | Statement::Discard { .. }
+            | Statement::Deallocate { .. }
+    )
+}
+
+#[async_trait]
+impl QueryHook for ReadOnly {
+    async fn handle_simple_query(
+        &self,
+        statement: &Statement,
+        _ctx: &SessionContext,
+        _client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        self.check(statement).map(Err)
+    }
+
+    async fn handle_extended_parse_query(
+        &self,
+        statement: &Statement,
+        _ctx: &SessionContext,
+        _client: &(dyn ClientInfo + Send + Sync),
+    ) -> Option<PgWireResult<LogicalPlan>> {
+        self.check(statement).map(Err)
+    }
+
+    async fn handle_extended_query(
+        &self,
+        statement: &Statement,
+        _plan: &LogicalPlan,
+        _params: &ParamValues,
+        _ctx: &SessionContext,
+        _client: &mut dyn HookClient,
+    ) -> Option<PgWireResult<Response>> {
+        // Counted and refused at parse time already.
+        (!is_read(statement)).then(|| {
+            Err(PgWireError::UserError(Box::new(ErrorInfo::new(
+                "ERROR".into(),
+                "25006".into(),
+                "tweetlake serve is read-only".into(),
+            ))))
+        })
+    }
+}

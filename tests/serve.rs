@@ -1,0 +1,305 @@
+//! `tweetlake serve` end to end over a lake built by the real pipeline: Debian's `psql` logs in
+//! with the password, lists the tables, runs a gold query and is refused a write; the dashboard
+//! JSON and `/metrics` answer; headless Chromium draws every panel from data and keeps a
+//! screenshot. (Compiled into the `bronze` test binary, like silver's and gold's.)
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use crate::support::*;
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+fn psql(port: u16, password: &str, sql: &str) -> std::process::Output {
+    Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "tweetlake",
+            "-d",
+            "tweetlake",
+        ])
+        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .env("PGPASSWORD", password)
+        .env("PGCONNECT_TIMEOUT", "5")
+        .output()
+        .expect("run psql (scripts/install-deps.sh installs postgresql-client)")
+}
+
+fn http_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nhost: localhost\r\n\r\n");
+    s.write_all(request.as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    out.split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default()
+}
+
+/// `$__timeFilter(col)` as Grafana writes it for a PostgreSQL data source, over a range that
+/// holds every test tweet.
+fn expand_time_filter(sql: &str) -> String {
+    let mut out = sql.to_string();
+    while let Some(at) = out.find("$__timeFilter(") {
+        let close = at + out[at..].find(')').unwrap();
+        let column = out[at + "$__timeFilter(".len()..close].to_string();
+        out.replace_range(
+            at..=close,
+            &format!("{column} BETWEEN '2025-12-31T00:00:00Z' AND '2026-01-02T00:00:00Z'"),
+        );
+    }
+    out
+}
+
+/// Kills the server when the test ends, however it ends.
+struct Server(std::process::Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn build_lake(dir: &Path, broker: &str) {
+    run_ok(tweetlake(dir).args([
+        "produce",
+        "--bootstrap-servers",
+        broker,
+        "--topic",
+        "tweets",
+        "--synthetic",
+        "400",
+        "--seed",
+        "9",
+        "--per-second",
+        "0.5",
+        "--geo-share",
+        "0.6",
+    ]));
+    run_ok(tweetlake(dir).args(["--bootstrap-servers", broker, "ingest", "--until-caught-up"]));
+    run_ok(tweetlake(dir).args(["promote", "silver"]));
+    let models = repo_root().join("sql");
+    run_ok(tweetlake(dir).args(["promote", "gold", "--models-dir", models.to_str().unwrap()]));
+}
+
+#[test]
+fn psql_grafana_queries_dashboard_and_metrics() {
+    let svc = Services::broker();
+    svc.topic("tweets", 2);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    build_lake(dir, &svc.broker);
+    let expected = run_ok(tweetlake(dir).args([
+        "sql",
+        "-f",
+        "csv",
+        "SELECT count(*) AS n, sum(tweets) AS t FROM gold.tweets_per_city_5m",
+    ]));
+    let (rows, tweets) = expected.lines().nth(1).unwrap().split_once(',').unwrap();
+
+    let (pg, http) = (free_port(), free_port());
+    let password = "s3cret-for-tests";
+    let _server = Server(
+        tweetlake(dir)
+            .args([
+                "serve",
+                "--pg-listen",
+                &format!("127.0.0.1:{pg}"),
+                "--http-listen",
+                &format!("127.0.0.1:{http}"),
+            ])
+            .env("TWEETLAKE_SERVE__PASSWORD", password)
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    assert!(
+        wait_until(Duration::from_secs(60), || psql(pg, password, "SELECT 1")
+            .status
+            .success()),
+        "tweetlake serve did not accept a psql login"
+    );
+
+    // A gold query gives what `tweetlake sql` gives.
+    let out = psql(
+        pg,
+        password,
+        "SELECT count(*), sum(tweets) FROM gold.tweets_per_city_5m",
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        format!("{rows}|{tweets}")
+    );
+    // psql's own catalog queries (\dt) and the ones Grafana's table picker sends.
+    let listed = psql(pg, password, "\\dt gold.*");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    for t in [
+        "lake_freshness",
+        "sentiment_per_minute",
+        "top_entities_daily",
+        "top_hashtags_hourly",
+        "tweets_per_city_5m",
+    ] {
+        assert!(listed.contains(&format!("gold|{t}|table")), "{listed}");
+    }
+    let grafana = psql(
+        pg,
+        password,
+        "SELECT table_schema || '.' || table_name FROM information_schema.tables \
+         WHERE table_schema = 'gold' ORDER BY 1",
+    );
+    assert_eq!(String::from_utf8_lossy(&grafana.stdout).lines().count(), 5);
+    let columns = psql(
+        pg,
+        password,
+        "SELECT column_name, data_type FROM information_schema.columns \
+         WHERE table_schema = 'gold' AND table_name = 'tweets_per_city_5m' ORDER BY ordinal_position",
+    );
+    let columns = String::from_utf8_lossy(&columns.stdout);
+    assert!(columns.starts_with("window_start|Timestamp"), "{columns}");
+
+    // Every query of the shipped Grafana dashboard, with `$__timeFilter` expanded as Grafana's
+    // PostgreSQL data source does, returns rows.
+    let dashboard: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(repo_root().join("docs/grafana-dashboard.json")).unwrap(),
+    )
+    .unwrap();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
+        let sql = expand_time_filter(sql);
+        let out = psql(pg, password, &sql);
+        assert!(
+            out.status.success(),
+            "{}: {}",
+            panel["title"],
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            !String::from_utf8_lossy(&out.stdout).trim().is_empty(),
+            "{} returned no rows",
+            panel["title"]
+        );
+    }
+
+    // Nothing writes; a wrong password gets nothing.
+    for write in [
+        "DELETE FROM gold.lake_freshness",
+        "INSERT INTO gold.lake_freshness SELECT * FROM gold.lake_freshness",
+        "CREATE TABLE gold.x AS SELECT 1",
+        "DROP TABLE gold.lake_freshness",
+    ] {
+        let out = psql(pg, password, write);
+        assert!(!out.status.success(), "{write} was not refused");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("read-only"),
+            "{write}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        String::from_utf8_lossy(
+            &psql(pg, password, "SELECT count(*) FROM gold.lake_freshness").stdout
+        )
+        .trim(),
+        "3"
+    );
+    let wrong = psql(pg, "not-the-password", "SELECT 1");
+    assert!(!wrong.status.success());
+    let why = String::from_utf8_lossy(&wrong.stderr).to_lowercase();
+    assert!(why.contains("password authentication failed"), "{why}");
+
+    // The dashboard's JSON is gold's data.
+    let api: Vec<serde_json::Value> =
+        serde_json::from_str(&http_get(http, "/api/tweets_5m")).unwrap();
+    let total: i64 = api.iter().map(|r| r["tweets"].as_i64().unwrap()).sum();
+    assert!(api.len() <= 288 && total > 0);
+    if api.len() < 288 {
+        assert_eq!(total.to_string(), tweets);
+    }
+    let metrics = http_get(http, "/metrics");
+    assert!(
+        metrics.contains("tweetlake_serve_refused_total 4"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("tweetlake_lake_lag_seconds{layer=\"silver\"}"),
+        "{metrics}"
+    );
+
+    // Headless Chromium draws every panel from the data.
+    let chromium = |extra: &[&str]| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--virtual-time-budget=10000",
+            ])
+            .args(extra)
+            .arg(format!("http://127.0.0.1:{http}/"))
+            .stderr(Stdio::null())
+            .output()
+            .expect("run chromium (scripts/install-deps.sh installs it)")
+    };
+    let dom = String::from_utf8_lossy(&chromium(&["--dump-dom"]).stdout).into_owned();
+    assert!(
+        dom.contains("data-loaded=\"true\""),
+        "the page did not finish loading"
+    );
+    for panel in [
+        "tweets_5m",
+        "top_places",
+        "sentiment",
+        "hashtags",
+        "entities",
+        "freshness",
+    ] {
+        let at = dom
+            .find(&format!("id=\"{panel}\""))
+            .unwrap_or_else(|| panic!("no panel {panel}"));
+        let tag = &dom[at..at + dom[at..].find('>').unwrap()];
+        let drawn: usize = tag
+            .split("data-rows=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        assert!(drawn > 0, "panel {panel} drew no rows: {tag}");
+    }
+    assert_eq!(
+        dom.matches("class=\"series\"").count(),
+        5,
+        "two lines of tweets, three of sentiment"
+    );
+    let shot = Path::new(env!("CARGO_TARGET_TMPDIR")).join("dashboard.png");
+    let out = chromium(&[
+        "--window-size=1280,1100",
+        &format!("--screenshot={}", shot.display()),
+    ]);
+    assert!(out.status.success());
+    let png = std::fs::read(&shot).unwrap();
+    assert!(
+        png.starts_with(b"\x89PNG") && png.len() > 20_000,
+        "screenshot {}",
+        shot.display()
+    );
+    eprintln!("dashboard screenshot: {}", shot.display());
+}
