@@ -303,3 +303,83 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     );
     eprintln!("dashboard screenshot: {}", shot.display());
 }
+
+/// `tweetlake run`: one process ingests what arrives, promotes silver and gold on its schedule and
+/// serves them; gold reaches the generator's truth while it runs, and SIGTERM stops it cleanly.
+#[test]
+fn run_keeps_gold_current_and_stops_on_sigterm() {
+    let svc = Services::broker();
+    svc.topic("tweets", 2);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let (pg, http) = (free_port(), free_port());
+    let models = repo_root().join("sql");
+    let mut run = tweetlake(dir);
+    run.args(["--bootstrap-servers", &svc.broker, "run"])
+        .env("TWEETLAKE_RUN__PROMOTE_EVERY_SECONDS", "2")
+        .env("TWEETLAKE_SILVER__NER__ENABLED", "false")
+        .env("TWEETLAKE_GOLD__MODELS_DIR", models.to_str().unwrap())
+        .env("TWEETLAKE_SERVE__PG_LISTEN", format!("127.0.0.1:{pg}"))
+        .env("TWEETLAKE_SERVE__HTTP_LISTEN", format!("127.0.0.1:{http}"))
+        .env("TWEETLAKE_SERVE__REFRESH_SECONDS", "1")
+        .env("TWEETLAKE_BRONZE__FLUSH__MAX_LATENCY", "1s")
+        .stdout(Stdio::null());
+    let mut server = Server(run.spawn().unwrap());
+
+    let truth = dir.join("truth.csv");
+    run_ok(tweetlake(dir).args([
+        "produce",
+        "--bootstrap-servers",
+        &svc.broker,
+        "--topic",
+        "tweets",
+        "--synthetic",
+        "300",
+        "--seed",
+        "4",
+        "--per-second",
+        "0.5",
+        "--geo-share",
+        "0.6",
+        "--noise",
+        "deletes=0.03,duplicates=0.03",
+        "--truth",
+        truth.to_str().unwrap(),
+    ]));
+    let truth = std::fs::read_to_string(&truth).unwrap();
+    let (rows, tweets) = truth.lines().skip(1).fold((0, 0), |(r, t), line| {
+        let cells: Vec<&str> = line.rsplitn(4, ',').collect();
+        (r + 1, t + cells[2].parse::<i64>().unwrap())
+    });
+    let want = format!("{rows}|{tweets}");
+    let mut last = String::new();
+    let reached = wait_until(Duration::from_secs(180), || {
+        let out = psql(
+            pg,
+            "",
+            "SELECT count(*), sum(tweets) FROM gold.tweets_per_city_5m",
+        );
+        last = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        last == want
+    });
+    assert!(
+        reached,
+        "gold never reached the truth file: {last} != {want}"
+    );
+
+    // SIGTERM: everything stops, the ingester's commit included, and the process exits 0.
+    unsafe {
+        libc::kill(server.0.id() as i32, libc::SIGTERM);
+    }
+    let mut status = None;
+    wait_until(Duration::from_secs(60), || {
+        status = server.0.try_wait().unwrap();
+        status.is_some()
+    });
+    let status = status.expect("tweetlake run did not stop within 60 s of SIGTERM");
+    assert!(status.success(), "{status}");
+    assert!(
+        std::net::TcpStream::connect(("127.0.0.1", pg)).is_err(),
+        "the Postgres endpoint is still up"
+    );
+}

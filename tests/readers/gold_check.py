@@ -108,6 +108,9 @@ def main():
         gold = DeltaTable(f"{lake}/gold/{name}")
         table = gold.to_pyarrow_table()
         problems += column_problems(name, table.schema)
+        protocol = gold.protocol()
+        if (protocol.min_reader_version, protocol.min_writer_version) != (1, 2):
+            problems.append(f"{name}: protocol {protocol}, beyond what Athena and Spark readers all have")
         columns = keys + values
         mine = rows_of(con.execute(sql).fetch_arrow_table(), columns)
         theirs = rows_of(table, columns)

@@ -107,6 +107,9 @@ pub enum Command {
         #[arg(long)]
         http_listen: Option<String>,
     },
+    /// Everything in one process for small deployments: ingest continuously, promote silver and
+    /// gold every run.promote_every_seconds, maintain daily, serve; SIGTERM/SIGINT stops it cleanly.
+    Run,
     /// What other engines need to read the lake and run its models.
     Catalog {
         #[command(subcommand)]

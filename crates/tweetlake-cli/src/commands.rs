@@ -12,6 +12,7 @@ use crate::cli::{CatalogAction, Cli, Command, EngineArg, PromoteLayer};
 
 mod ner;
 mod produce;
+mod run_all;
 mod sql;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -48,9 +49,12 @@ pub fn run(cli: Cli) -> Result<()> {
                     },
             } => promote_gold(&config, &lake, models, full_refresh).await,
             Command::Sql(args) => sql::run(&lake, args).await,
-            Command::Serve { .. } => tweetlake_serve::serve(&config.serve, &lake)
-                .await
-                .context("serving the lake"),
+            Command::Serve { .. } => {
+                tweetlake_serve::serve(&config.serve, &lake, shutdown_signal())
+                    .await
+                    .context("serving the lake")
+            }
+            Command::Run => run_all::run(&config, &lake).await,
             Command::Maintain { tables, dry_run } => {
                 maintain(&config, &lake, tables, dry_run).await
             }
@@ -169,7 +173,7 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
     Ok(())
 }
 
-async fn promote_silver(config: &Config, lake: &Lake, full_refresh: bool) -> Result<()> {
+pub(crate) async fn promote_silver(config: &Config, lake: &Lake, full_refresh: bool) -> Result<()> {
     for (i, table) in config.bronze.tables.iter().enumerate() {
         // A full refresh replaces silver with the first table's rows; the others add theirs.
         let options = tweetlake_silver::PromoteOptions {
@@ -221,7 +225,7 @@ pub(crate) async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-async fn promote_gold(
+pub(crate) async fn promote_gold(
     config: &Config,
     lake: &Lake,
     models: Vec<String>,
@@ -284,7 +288,12 @@ fn catalog_models(config: &Config, arg: EngineArg, database: &str) -> Result<()>
     Ok(())
 }
 
-async fn maintain(config: &Config, lake: &Lake, tables: Vec<String>, dry_run: bool) -> Result<()> {
+pub(crate) async fn maintain(
+    config: &Config,
+    lake: &Lake,
+    tables: Vec<String>,
+    dry_run: bool,
+) -> Result<()> {
     let mut names = Vec::new();
     for spec in tables {
         let Some((layer, table)) = spec.split_once('.') else {

@@ -30,6 +30,7 @@ pub struct Config {
     pub gold: GoldConfig,
     pub maintain: MaintainConfig,
     pub serve: ServeConfig,
+    pub run: RunConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
 }
@@ -322,6 +323,15 @@ impl Config {
         self.serve
             .check()
             .map_err(|(key, reason)| invalid(key, reason))?;
+        if self.run.promote_every_seconds == 0 {
+            return Err(invalid(
+                "run.promote_every_seconds",
+                "must be above 0".into(),
+            ));
+        }
+        if self.run.maintain_hour_utc > 23 {
+            return Err(invalid("run.maintain_hour_utc", "must be 0 to 23".into()));
+        }
         if self.gold.models_dir.trim().is_empty() {
             return Err(invalid("gold.models_dir", "must not be empty".into()));
         }
@@ -538,6 +548,8 @@ mod maintain;
 pub use maintain::MaintainConfig;
 mod serve;
 pub use serve::ServeConfig;
+mod run;
+pub use run::RunConfig;
 mod silver;
 pub use silver::{
     default_expectations, ExpectationAction, ExpectationConfig, NerConfig, NerPrecision,

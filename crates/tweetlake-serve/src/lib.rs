@@ -71,8 +71,12 @@ impl LakeSession {
     }
 }
 
-/// Runs both endpoints until the process is asked to stop.
-pub async fn serve(config: &ServeConfig, lake: &Lake) -> Result<(), ServeError> {
+/// Runs both endpoints until `shutdown` resolves.
+pub async fn serve(
+    config: &ServeConfig,
+    lake: &Lake,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> Result<(), ServeError> {
     let session = LakeSession::open(lake).await?;
     let metrics = Arc::new(ServeMetrics::default());
     metrics.refreshed(session.tables);
@@ -102,31 +106,10 @@ pub async fn serve(config: &ServeConfig, lake: &Lake) -> Result<(), ServeError> 
             }
         }
     });
-    shutdown_signal().await;
-    info!("stopping");
+    shutdown.await;
+    info!("serve stopping");
     refresher.abort();
     http_task.abort();
     pg_task.abort();
     Ok(())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
-    #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(s) => s,
-                Err(_) => {
-                    let _ = ctrl_c.await;
-                    return;
-                }
-            };
-        tokio::select! {
-            _ = ctrl_c => {},
-            _ = term.recv() => {},
-        }
-    }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
 }

@@ -129,6 +129,12 @@ fn semantic_errors_name_the_key() {
             "[[silver.expectations]]\nname = \"a\"\ncheck = \"true\"\naction = \"warn\"\n[[silver.expectations]]\nname = \"a\"\ncheck = \"true\"\naction = \"drop\"\n",
             "silver.expectations",
         ),
+        ("[serve]\npg_listen = \"0.0.0.0:5433\"\n", "serve.password"),
+        ("[serve]\ntls_cert = \"c.pem\"\n", "serve.tls_cert"),
+        ("[serve]\nhttp_listen = \"localhost\"\n", "serve.http_listen"),
+        ("[maintain]\ntarget_file_size_mb = 0\n", "maintain.target_file_size_mb"),
+        ("[run]\nmaintain_hour_utc = 24\n", "run.maintain_hour_utc"),
+        ("[gold]\nmodels_dir = \"\"\n", "gold.models_dir"),
     ];
     for (text, key) in cases {
         let f = write_file(text);

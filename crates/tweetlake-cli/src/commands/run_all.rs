@@ -1,0 +1,82 @@
+//! `tweetlake run`: the whole pipeline in one process. The ingester runs continuously; every
+//! `run.promote_every_seconds` silver and then gold are promoted; once a day at
+//! `run.maintain_hour_utc` every table is maintained; `tweetlake serve` runs beside them. One
+//! SIGTERM/SIGINT stops them all: the ingester commits what it buffered, a promotion under way
+//! finishes its step. A failed promotion is logged and retried next time, as a timer would.
+
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use chrono::Timelike;
+use tokio::sync::watch;
+use tracing::{error, info};
+use tweetlake_core::config::Config;
+use tweetlake_core::Lake;
+
+use super::{maintain, promote_gold, promote_silver, shutdown_signal};
+
+pub async fn run(config: &Config, lake: &Lake) -> Result<()> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = std::sync::Arc::new(stop_tx);
+    let on_signal = stop_tx.clone();
+    let signal = tokio::spawn(async move {
+        shutdown_signal().await;
+        info!("stopping: the ingester commits what it holds, promotions finish their step");
+        let _ = on_signal.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let schedule = tokio::spawn(promotions(config.clone(), lake.clone(), stop_rx.clone()));
+    let serve = config.run.serve.then(|| {
+        let (config, lake, stop) = (config.serve.clone(), lake.clone(), stopped(stop_rx.clone()));
+        tokio::spawn(async move { tweetlake_serve::serve(&config, &lake, stop).await })
+    });
+    let options = tweetlake_bronze::IngestOptions {
+        until_caught_up: false,
+    };
+    let ingested = tweetlake_bronze::ingest(config, lake, options, stopped(stop_rx.clone()))
+        .await
+        .context("ingest failed");
+    // Whatever ended first, the others stop too.
+    signal.abort();
+    let _ = stop_tx.send(true);
+    schedule.await.context("the promotion schedule")?;
+    if let Some(serve) = serve {
+        serve.await.context("serve")?.context("serving the lake")?;
+    }
+    ingested.map(|_| ())
+}
+
+/// Promotes silver and gold on the schedule, and maintains once a day, until told to stop.
+async fn promotions(config: Config, lake: Lake, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_secs(config.run.promote_every_seconds);
+    let mut maintained_on = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        if let Err(e) = promote_silver(&config, &lake, false).await {
+            let waiting = matches!(
+                e.downcast_ref::<tweetlake_silver::SilverError>(),
+                Some(tweetlake_silver::SilverError::NoBronze { .. })
+            );
+            match waiting {
+                true => info!("waiting for the ingester's first commit"),
+                false => error!("promote silver failed (retried next round): {e:#}"),
+            }
+            continue;
+        }
+        if let Err(e) = promote_gold(&config, &lake, Vec::new(), false).await {
+            error!("promote gold failed (retried next round): {e:#}");
+        }
+        let now = chrono::Utc::now();
+        if now.hour() == config.run.maintain_hour_utc && maintained_on != Some(now.date_naive()) {
+            maintained_on = Some(now.date_naive());
+            if let Err(e) = maintain(&config, &lake, Vec::new(), false).await {
+                error!("maintain failed (retried tomorrow): {e:#}");
+            }
+        }
+    }
+}

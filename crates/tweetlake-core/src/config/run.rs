@@ -1,0 +1,24 @@
+//! `[run]`: the all-in-one `tweetlake run` for small deployments.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RunConfig {
+    /// Seconds between promotions of silver and then gold.
+    pub promote_every_seconds: u64,
+    /// The UTC hour at which `maintain` runs, once a day.
+    pub maintain_hour_utc: u32,
+    /// Serve the Postgres endpoint and the dashboard ([serve]) too.
+    pub serve: bool,
+}
+
+impl Default for RunConfig {
+    fn default() -> Self {
+        Self {
+            promote_every_seconds: 60,
+            maintain_hour_utc: 3,
+            serve: true,
+        }
+    }
+}
