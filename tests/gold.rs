@@ -89,6 +89,34 @@ fn gold_equals_the_truth_file_and_duckdb() {
         serde_json::json!(["bronze", "gold", "silver"])
     );
 
+    // A Spark-API engine (pysail) runs the models as printed for Spark over the same silver Delta
+    // table and gets gold's rows; it reads gold's Delta tables too.
+    let spark_sql = run_ok(tweetlake(dir).args([
+        "catalog",
+        "models",
+        "--engine",
+        "spark",
+        "--models-dir",
+        models,
+    ]));
+    let lake = dir.join("lake");
+    let spark = pipe_python_with(
+        &spark_python_path(),
+        "spark_check.py",
+        &[lake.to_str().unwrap()],
+        &spark_sql,
+    );
+    assert_eq!(spark["silver_rows"], check["silver_rows"], "{spark}");
+    let ran = spark["models"].as_object().unwrap();
+    assert_eq!(ran.len(), 4, "{spark}");
+    for (model, result) in ran {
+        assert_eq!(
+            result["equal"], true,
+            "Spark's gold.{model} differs: {result}"
+        );
+        assert!(result["rows"].as_u64().unwrap() > 0, "{spark}");
+    }
+
     // A rerun finds nothing new.
     let again = run_ok(tweetlake(dir).args(["promote", "gold", "--models-dir", models]));
     assert_eq!(again.matches("up to date").count(), 5, "{again}");

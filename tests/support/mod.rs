@@ -259,8 +259,18 @@ fn run_readers(
 
 /// Runs a reader script with `input` on its standard input; returns its JSON summary.
 pub fn pipe_python(script: &str, args: &[&str], input: &str) -> serde_json::Value {
+    pipe_python_with(&python_path(), script, args, input)
+}
+
+/// [`pipe_python`] with another interpreter.
+pub fn pipe_python_with(
+    python: &Path,
+    script: &str,
+    args: &[&str],
+    input: &str,
+) -> serde_json::Value {
     use std::io::Write;
-    let mut python = Command::new(python_path())
+    let mut python = Command::new(python)
         .arg(repo_root().join("tests/readers").join(script))
         .args(args)
         .stdin(Stdio::piped())
@@ -281,6 +291,11 @@ pub fn pipe_python(script: &str, args: &[&str], input: &str) -> serde_json::Valu
 /// The Python of the readers' virtual environment.
 pub fn python_path() -> PathBuf {
     tweetlake_home().join("venv/bin/python")
+}
+
+/// The Python with pysail and pyspark-client (scripts/install-deps.sh).
+pub fn spark_python_path() -> PathBuf {
+    tweetlake_home().join("venv-spark/bin/python")
 }
 
 /// Runs `tests/readers/<script>` with the installed Python readers and parses its JSON output.
