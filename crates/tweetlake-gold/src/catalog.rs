@@ -10,6 +10,8 @@ use tweetlake_core::delta::{exists, open_table};
 use tweetlake_core::deltalake::datafusion::catalog::MemorySchemaProvider;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::delta_datafusion::DeltaSessionContext;
+use tweetlake_core::deltalake::logstore::object_store::ListResult;
+use tweetlake_core::deltalake::logstore::ObjectStoreRef;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableBuilder, Path};
 use tweetlake_core::{Lake, Layer};
 
@@ -206,14 +208,17 @@ async fn first_commit_after(table: &DeltaTable, at: DateTime<Utc>) -> bool {
     created > at.timestamp_millis()
 }
 
-/// The names under `<root>/<layer>/` that hold a `_delta_log`.
-async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, GoldError> {
-    let url = lake.layer_url(layer);
+/// The object store rooted at `url` and the folders directly under it; `None` for a local folder
+/// that does not exist (nothing was written there yet).
+pub(crate) async fn list_folder(
+    lake: &Lake,
+    url: &url::Url,
+) -> Result<Option<(ObjectStoreRef, ListResult)>, GoldError> {
     if url.scheme() == "file" && url.to_file_path().is_ok_and(|p| !p.exists()) {
-        return Ok(Vec::new());
+        return Ok(None);
     }
-    let list_err = |e: String| GoldError::Delta {
-        what: format!("listing the tables under {url}"),
+    let err = |e: String| GoldError::Delta {
+        what: format!("listing {url}"),
         source: Box::new(tweetlake_core::deltalake::DeltaTableError::generic(e)),
     };
     let store = DeltaTableBuilder::from_url(url.clone())
@@ -221,12 +226,21 @@ async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, GoldError
             b.with_storage_options(lake.storage_options().clone())
                 .build_storage()
         })
-        .map_err(|e| list_err(e.to_string()))?
+        .map_err(|e| err(e.to_string()))?
         .object_store(None);
     let listing = store
         .list_with_delimiter(None)
         .await
-        .map_err(|e| list_err(e.to_string()))?;
+        .map_err(|e| err(e.to_string()))?;
+    Ok(Some((store, listing)))
+}
+
+/// The names under `<root>/<layer>/` that hold a `_delta_log`.
+async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, GoldError> {
+    let url = lake.layer_url(layer);
+    let Some((store, listing)) = list_folder(lake, &url).await? else {
+        return Ok(Vec::new());
+    };
     let mut names = Vec::new();
     for dir in listing.common_prefixes {
         let Some(name) = dir.filename().map(str::to_string) else {

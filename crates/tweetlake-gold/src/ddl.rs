@@ -12,7 +12,6 @@ use futures::TryStreamExt;
 use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use tweetlake_core::deltalake::DeltaTableBuilder;
 use tweetlake_core::Lake;
 use url::Url;
 
@@ -201,21 +200,10 @@ pub fn hive_type(data_type: &DataType) -> String {
 /// The plain-Parquet bronze tables under `<root>/parquet/`, each with a data file's schema.
 async fn parquet_tables(lake: &Lake) -> Result<Vec<Entry>, GoldError> {
     let root = lake.parquet_url("");
-    if root.scheme() == "file" && root.to_file_path().is_ok_and(|p| !p.exists()) {
+    let Some((store, listing)) = crate::catalog::list_folder(lake, &root).await? else {
         return Ok(Vec::new());
-    }
-    let err = |e: String| GoldError::Query(format!("listing {root}: {e}"));
-    let store = DeltaTableBuilder::from_url(root.clone())
-        .and_then(|b| {
-            b.with_storage_options(lake.storage_options().clone())
-                .build_storage()
-        })
-        .map_err(|e| err(e.to_string()))?
-        .object_store(None);
-    let listing = store
-        .list_with_delimiter(None)
-        .await
-        .map_err(|e| err(e.to_string()))?;
+    };
+    let err = |e: String| GoldError::Query(format!("reading {root}: {e}"));
     let mut entries = Vec::new();
     for dir in listing.common_prefixes {
         let Some(table) = dir.filename().map(str::to_string) else {

@@ -211,14 +211,18 @@ impl ReadOnly {
             return None;
         }
         self.metrics.refused();
-        let first = statement.to_string();
-        let verb = first.split_whitespace().next().unwrap_or("this statement");
-        Some(PgWireError::UserError(Box::new(ErrorInfo::new(
-            "ERROR".into(),
-            "25006".into(), // read_only_sql_transaction
-            format!("tweetlake serve is read-only: {verb} is refused"),
-        ))))
+        Some(refusal(statement))
     }
+}
+
+fn refusal(statement: &Statement) -> PgWireError {
+    let text = statement.to_string();
+    let verb = text.split_whitespace().next().unwrap_or("this statement");
+    PgWireError::UserError(Box::new(ErrorInfo::new(
+        "ERROR".into(),
+        "25006".into(), // read_only_sql_transaction
+        format!("tweetlake serve is read-only: {verb} is refused"),
+    )))
 }
 
 fn is_read(statement: &Statement) -> bool {
@@ -276,12 +280,6 @@ impl QueryHook for ReadOnly {
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
         // Counted and refused at parse time already.
-        (!is_read(statement)).then(|| {
-            Err(PgWireError::UserError(Box::new(ErrorInfo::new(
-                "ERROR".into(),
-                "25006".into(),
-                "tweetlake serve is read-only".into(),
-            ))))
-        })
+        (!is_read(statement)).then(|| Err(refusal(statement)))
     }
 }
