@@ -12,8 +12,8 @@ mkdir -p "$BIN" "$TWEETLAKE_HOME/wheels"
 log() { echo "[install-deps] $*" >&2; }
 
 need_apt=()
-# postgresql-client (psql) and chromium: the serve tests' real clients.
-for pkg in cmake libcurl4-openssl-dev libsasl2-dev libssl-dev pkg-config postgresql-client chromium; do
+# postgresql-client (psql), chromium and openssl (a test certificate): the serve tests' real clients.
+for pkg in cmake libcurl4-openssl-dev libsasl2-dev libssl-dev pkg-config postgresql-client chromium openssl; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

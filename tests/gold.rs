@@ -143,6 +143,14 @@ fn gold_equals_the_truth_file_and_duckdb() {
         "SELECT count(*) AS n FROM silver.tweets",
     ]);
     assert_eq!(at_zero, format!("n\n{}\n", check["silver_rows"]));
+    // --as-of: before the lake existed there is no gold table; now there is.
+    let past = run_fails(tweetlake(dir).args(["sql", "--as-of", "2000-01-01T00:00:00Z", count]));
+    assert!(past.contains("tweets_per_city_5m"), "{past}");
+    let now = chrono::Utc::now().to_rfc3339();
+    assert_eq!(
+        sql(&["--output-format", "csv", "--as-of", &now, count]),
+        format!("n\n{rows}\n")
+    );
     let tables = sql(&["--output-format", "csv", "SHOW TABLES"]);
     for t in ["bronze,tweets", "silver,tweets", "gold,lake_freshness"] {
         assert!(tables.contains(t), "{tables}");

@@ -304,6 +304,80 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     eprintln!("dashboard screenshot: {}", shot.display());
 }
 
+/// With `serve.tls_cert`/`tls_key` psql can require TLS; files that are not PEM stop the command.
+#[test]
+fn serve_speaks_tls_and_refuses_bad_tls_files() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let made = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "1",
+            "-subj",
+            "/CN=127.0.0.1",
+        ])
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("run openssl (scripts/install-deps.sh installs it)");
+    assert!(made.status.success());
+    let (pg, http) = (free_port(), free_port());
+    let serve = |cert: &Path| {
+        let mut c = tweetlake(dir);
+        c.args([
+            "serve",
+            "--pg-listen",
+            &format!("127.0.0.1:{pg}"),
+            "--http-listen",
+            &format!("127.0.0.1:{http}"),
+        ])
+        .env("TWEETLAKE_SERVE__PASSWORD", "pw")
+        .env("TWEETLAKE_SERVE__TLS_CERT", cert)
+        .env("TWEETLAKE_SERVE__TLS_KEY", &key);
+        c
+    };
+    // A key given as the certificate: refused before anything listens.
+    let out = serve(&key).output().unwrap();
+    assert!(!out.status.success());
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        why.contains("serve.tls_cert") && why.contains("CERTIFICATE"),
+        "{why}"
+    );
+
+    let _server = Server(serve(&cert).stdout(Stdio::null()).spawn().unwrap());
+    let conninfo = || {
+        Command::new("psql")
+            .arg(format!(
+                "host=127.0.0.1 port={pg} user=tweetlake dbname=tweetlake sslmode=require"
+            ))
+            .args(["-X", "-c", "\\conninfo"])
+            .env("PGPASSWORD", "pw")
+            .output()
+            .unwrap()
+    };
+    let mut last = String::new();
+    let ok = wait_until(Duration::from_secs(60), || {
+        let out = conninfo();
+        last = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out.status.success()
+    });
+    assert!(ok, "{last}");
+    assert!(last.contains("SSL connection (protocol: TLSv1."), "{last}");
+}
+
 /// `tweetlake run`: one process ingests what arrives, promotes silver and gold on its schedule and
 /// serves them; gold reaches the generator's truth while it runs, and SIGTERM stops it cleanly.
 #[test]

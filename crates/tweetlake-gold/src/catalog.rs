@@ -58,11 +58,11 @@ impl LakeCatalog {
                 let travelled = if let Some(version) = travel.versions.get(&name) {
                     delta.load_version(*version as u64).await.map(|_| true)
                 } else if let Some(at) = travel.as_of {
-                    match delta.load_with_datetime(at).await {
-                        Ok(()) => Ok(true),
-                        // The table did not exist yet at that instant.
-                        Err(_) if first_commit_after(&delta, at).await => Ok(false),
-                        Err(e) => Err(e),
+                    // A table created after that instant is left out (delta-rs would load its
+                    // first version instead).
+                    match first_commit_after(&delta, at).await {
+                        true => Ok(false),
+                        false => delta.load_with_datetime(at).await.map(|_| true),
                     }
                 } else {
                     Ok(true)
