@@ -1,7 +1,7 @@
 -- Per layer, the newest event time it holds, when that was measured and how far it lagged.
 -- Bronze: the newest tweet's event time; silver: the newest `created_at`; gold: the end of the
--- newest 5-minute window with placed tweets (gold.tweets_per_city_5m counts only those). A dashboard shows the live lag as now minus
--- `newest_event_time`.
+-- newest 5-minute window with placed tweets (gold.tweets_per_city_5m counts only those).
+-- A dashboard shows the live lag as now minus `newest_event_time`.
 -- materialized: table
 WITH newest AS (
     SELECT 'bronze' AS layer, max(event_time) AS newest_event_time
