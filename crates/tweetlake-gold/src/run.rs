@@ -75,27 +75,27 @@ pub async fn promote_gold(
     for (index, model) in models.iter().enumerate() {
         let span =
             info_span!("gold_model", model = %model.name, step = index + 1, of = models.len());
-        let report = run_model(
-            config,
-            lake,
-            &ctx,
-            &catalog,
-            &models,
-            model,
-            options.full_refresh,
-        )
-        .instrument(span)
-        .await?;
         let name = TableName {
             layer: Layer::Gold.as_str().into(),
             table: model.name.clone(),
         };
-        let table = open_table(
-            &lake.table_url(Layer::Gold, &model.name),
-            lake.storage_options(),
-        )
-        .await?;
-        if exists(&table) {
+        let gold = match catalog.get(&name) {
+            Some(table) => table.clone(),
+            None => {
+                let url = lake.table_url(Layer::Gold, &model.name);
+                open_table(&url, lake.storage_options()).await?
+            }
+        };
+        let run = Run {
+            config,
+            ctx: &ctx,
+            catalog: &catalog,
+            models: &models,
+            full_refresh: options.full_refresh,
+        };
+        let (report, written) = run_model(&run, model, gold).instrument(span).await?;
+        // Later models that read this one see what was just written.
+        if let Some(table) = written {
             register_table(&ctx, &name, &table).await?;
             catalog.insert(name, table);
         }
@@ -172,21 +172,30 @@ struct SourceState {
     time_column: Option<String>,
 }
 
-async fn run_model(
-    config: &Config,
-    lake: &Lake,
-    ctx: &SessionContext,
-    catalog: &LakeCatalog,
-    models: &[&Model],
-    model: &Model,
+/// What every model of one `promote gold` run shares.
+struct Run<'a> {
+    config: &'a Config,
+    /// Every lake table, for full rebuilds.
+    ctx: &'a SessionContext,
+    catalog: &'a LakeCatalog,
+    models: &'a [&'a Model],
     full_refresh: bool,
-) -> Result<ModelReport, GoldError> {
+}
+
+/// Brings one model's table up to date; returns the table as written, if it was.
+async fn run_model(
+    run: &Run<'_>,
+    model: &Model,
+    gold: DeltaTable,
+) -> Result<(ModelReport, Option<DeltaTable>), GoldError> {
+    let Run {
+        config,
+        ctx,
+        catalog,
+        models,
+        full_refresh,
+    } = *run;
     let started = Instant::now();
-    let gold = open_table(
-        &lake.table_url(Layer::Gold, &model.name),
-        lake.storage_options(),
-    )
-    .await?;
     let mut sources = Vec::new();
     for name in &model.sources {
         let table = catalog.get(name).cloned().ok_or_else(|| GoldError::Model {
@@ -226,11 +235,8 @@ async fn run_model(
         seconds: started.elapsed().as_secs_f64(),
     };
     if full_reason.is_none() && !changed {
-        return Ok(report(
-            RunKind::UpToDate,
-            0,
-            gold.version().map(|v| v as i64),
-        ));
+        let version = gold.version().map(|v| v as i64);
+        return Ok((report(RunKind::UpToDate, 0, version), None));
     }
     let windows = match (&full_reason, &model.materialization) {
         (None, Materialization::Incremental { window, .. }) => {
@@ -268,7 +274,8 @@ async fn run_model(
         _ => None,
     };
     let written = write(gold, model, &sources, &kind, batches, predicate).await?;
-    Ok(report(kind, rows, written.version().map(|v| v as i64)))
+    let version = written.version().map(|v| v as i64);
+    Ok((report(kind, rows, version), Some(written)))
 }
 
 /// The windows that changes to the sources since their consumed versions touch; `None` when a
