@@ -92,6 +92,42 @@ impl LakeCatalog {
         Ok(LakeCatalog { tables })
     }
 
+    /// Brings every table to its latest version, reading only the commits since the last load,
+    /// and picks up tables created since; returns the tables that changed.
+    pub async fn refresh(&mut self, lake: &Lake) -> Result<Vec<TableName>, GoldError> {
+        let mut changed = Vec::new();
+        for layer in LAYERS {
+            for table in list_tables(lake, layer).await? {
+                let name = TableName {
+                    layer: layer.as_str().to_string(),
+                    table,
+                };
+                let delta_err = |source| GoldError::Delta {
+                    what: format!("reloading {name}"),
+                    source: Box::new(source),
+                };
+                match self.tables.get_mut(&name) {
+                    Some(known) => {
+                        let before = known.version();
+                        known.update_incremental(None).await.map_err(delta_err)?;
+                        if known.version() != before {
+                            changed.push(name);
+                        }
+                    }
+                    None => {
+                        let url = lake.table_url(layer, &name.table);
+                        let delta = open_table(&url, lake.storage_options()).await?;
+                        if exists(&delta) {
+                            self.tables.insert(name.clone(), delta);
+                            changed.push(name);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
     pub fn get(&self, name: &TableName) -> Option<&DeltaTable> {
         self.tables.get(name)
     }

@@ -40,6 +40,8 @@ pub enum ServeError {
 pub struct LakeSession {
     pub ctx: Arc<SessionContext>,
     lake: Lake,
+    /// The tables as last loaded: a refresh reads only the commits since.
+    catalog: Arc<tokio::sync::Mutex<LakeCatalog>>,
     /// How many tables the first load found.
     pub tables: usize,
 }
@@ -54,20 +56,20 @@ impl LakeSession {
             ctx: Arc::new(ctx),
             lake: lake.clone(),
             tables: catalog.names().count(),
+            catalog: Arc::new(tokio::sync::Mutex::new(catalog)),
         })
     }
 
-    /// Registers every table again at its latest version (new tables appear).
+    /// Re-registers the tables that have new commits, and new tables; returns how many tables
+    /// the lake has.
     pub async fn refresh(&self) -> Result<usize, ServeError> {
-        let catalog = LakeCatalog::discover(&self.lake).await?;
-        let mut n = 0;
-        for name in catalog.names() {
-            if let Some(table) = catalog.get(name) {
-                register_table(&self.ctx, name, table).await?;
-                n += 1;
+        let mut catalog = self.catalog.lock().await;
+        for name in catalog.refresh(&self.lake).await? {
+            if let Some(table) = catalog.get(&name) {
+                register_table(&self.ctx, &name, table).await?;
             }
         }
-        Ok(n)
+        Ok(catalog.names().count())
     }
 }
 
