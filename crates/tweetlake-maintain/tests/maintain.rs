@@ -57,6 +57,20 @@ async fn rows(t: &DeltaTable) -> (usize, i64) {
     (count as usize, sum)
 }
 
+/// A config and lake rooted at `dir`, vacuuming files removed more than `hours` ago.
+fn lake_at(dir: &std::path::Path, hours: u64) -> (Config, Lake) {
+    let mut config = Config {
+        lake: LakeConfig {
+            root: format!("file://{}", dir.display()),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    config.maintain.vacuum_retention_hours = hours;
+    let lake = Lake::from_config(&config.lake, dir).unwrap();
+    (config, lake)
+}
+
 /// The table property that lets vacuum go down to zero hours.
 fn zero_retention() -> (String, Option<String>) {
     (
@@ -83,15 +97,7 @@ async fn gold_consumed(lake: &Lake, version: i64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn compacts_and_vacuums_only_what_no_consumer_needs() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        lake: LakeConfig {
-            root: format!("file://{}", dir.path().display()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    config.maintain.vacuum_retention_hours = 0;
-    let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
+    let (config, lake) = lake_at(dir.path(), 0);
     // Five small commits; the table lets vacuum go down to zero hours, so only the guard holds.
     let mut silver = table(&lake, Layer::Silver, "tweets").await;
     for i in 0..5 {
@@ -191,15 +197,7 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn refuses_a_retention_below_the_tables_own() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = Config {
-        lake: LakeConfig {
-            root: format!("file://{}", dir.path().display()),
-            ..Default::default()
-        },
-        ..Default::default()
-    };
-    config.maintain.vacuum_retention_hours = 24;
-    let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
+    let (config, lake) = lake_at(dir.path(), 24);
     table(&lake, Layer::Bronze, "tweets")
         .await
         .write(vec![batch(0..10)])
