@@ -166,6 +166,25 @@ fn gold_equals_the_truth_file_and_duckdb() {
     let err = run_fails(tweetlake(dir).args(["sql", "--version", "silver.nope=1", count]));
     assert!(err.contains("silver.nope"), "{err}");
 
+    // maintain on one table, as a dry run: a report for that table only, and nothing removed.
+    let files = |t: &str| {
+        std::fs::read_dir(dir.join("lake/gold").join(t))
+            .unwrap()
+            .count()
+    };
+    let before = files("tweets_per_city_5m");
+    let report = run_ok(tweetlake(dir).args([
+        "maintain",
+        "--table-name",
+        "gold.tweets_per_city_5m",
+        "--dry-run",
+    ]));
+    assert_eq!(report.lines().count(), 1, "{report}");
+    assert!(report.starts_with("gold.tweets_per_city_5m: "), "{report}");
+    assert_eq!(files("tweets_per_city_5m"), before);
+    let err = run_fails(tweetlake(dir).args(["maintain", "--table-name", "silver"]));
+    assert!(err.contains("expected LAYER.NAME"), "{err}");
+
     // Athena and Spark DDL for every table: parses, and declares the data's columns.
     let tables = sql(&["--output-format", "csv", "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema IN ('bronze', 'silver', 'gold')"]);
     let tables: u64 = tables.lines().nth(1).unwrap().parse().unwrap();

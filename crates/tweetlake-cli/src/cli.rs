@@ -91,8 +91,9 @@ pub enum Command {
     /// Compact small files, write checkpoints, remove expired log files and vacuum every table.
     Maintain {
         /// Only this table, LAYER.NAME (repeatable; default: every table).
+        // Not `tables`: that id is the global --table flag's, and clap would merge the two.
         #[arg(long = "table-name", value_name = "LAYER.NAME")]
-        tables: Vec<String>,
+        table_names: Vec<String>,
         /// Report what compaction and vacuum would do; change nothing.
         #[arg(long)]
         dry_run: bool,

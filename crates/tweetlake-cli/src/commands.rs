@@ -55,9 +55,10 @@ pub fn run(cli: Cli) -> Result<()> {
                     .context("serving the lake")
             }
             Command::Run => run_all::run(&config, &lake).await,
-            Command::Maintain { tables, dry_run } => {
-                maintain(&config, &lake, tables, dry_run).await
-            }
+            Command::Maintain {
+                table_names,
+                dry_run,
+            } => maintain(&config, &lake, table_names, dry_run).await,
             Command::Catalog {
                 action:
                     CatalogAction::Models {
@@ -263,12 +264,12 @@ async fn catalog_ddl(lake: &Lake, arg: EngineArg, database: &str) -> Result<()> 
     if !tweetlake_gold::model::is_snake_case(database) {
         bail!("--database `{database}` must be lower_snake_case");
     }
-    let catalog = tweetlake_gold::LakeCatalog::discover(lake)
-        .await
-        .context("opening the lake's tables")?;
     if arg == EngineArg::Duckdb {
         bail!("catalog ddl supports --engine athena and spark");
     }
+    let catalog = tweetlake_gold::LakeCatalog::discover(lake)
+        .await
+        .context("opening the lake's tables")?;
     let ddl = tweetlake_gold::ddl::catalog_ddl(lake, &catalog, engine(arg), database).await?;
     print!("{ddl}");
     Ok(())
@@ -296,13 +297,10 @@ pub(crate) async fn maintain(
 ) -> Result<()> {
     let mut names = Vec::new();
     for spec in tables {
-        let Some((layer, table)) = spec.split_once('.') else {
+        let Some(name) = tweetlake_gold::TableName::parse(&spec) else {
             bail!("--table-name `{spec}`: expected LAYER.NAME, e.g. silver.tweets");
         };
-        names.push(tweetlake_gold::TableName {
-            layer: layer.to_string(),
-            table: table.to_string(),
-        });
+        names.push(name);
     }
     let options = tweetlake_maintain::MaintainOptions {
         tables: names,

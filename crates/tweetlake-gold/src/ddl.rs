@@ -125,10 +125,10 @@ fn spark(e: &Entry) -> String {
         )));
     }
     let schema = Schema::new(all);
-    let partitioned = match e.partitions.is_empty() && e.delta {
+    // The Parquet copy's entry lists its directory partition too.
+    let partitioned = match e.partitions.is_empty() {
         true => String::new(),
-        false if e.delta => format!("\nPARTITIONED BY ({})", e.partitions.join(", ")),
-        false => format!("\nPARTITIONED BY ({PARQUET_PARTITION})"),
+        false => format!("\nPARTITIONED BY ({})", e.partitions.join(", ")),
     };
     let repair = if e.delta {
         String::new()

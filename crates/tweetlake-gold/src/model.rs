@@ -79,6 +79,17 @@ pub struct TableName {
     pub table: String,
 }
 
+impl TableName {
+    /// `layer.table` as a user writes it (`silver.tweets`); `None` without the dot.
+    pub fn parse(text: &str) -> Option<TableName> {
+        let (layer, table) = text.split_once('.')?;
+        (!layer.is_empty() && !table.is_empty()).then(|| TableName {
+            layer: layer.to_string(),
+            table: table.to_string(),
+        })
+    }
+}
+
 impl std::fmt::Display for TableName {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{}.{}", self.layer, self.table)

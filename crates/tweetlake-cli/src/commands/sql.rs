@@ -37,16 +37,11 @@ fn time_travel(args: &SqlArgs) -> Result<TimeTravel> {
     let mut travel = TimeTravel::default();
     for spec in &args.versions {
         let parsed = spec.split_once('=').and_then(|(table, version)| {
-            let (layer, table) = table.split_once('.')?;
             let version: i64 = version.parse().ok().filter(|v| *v >= 0)?;
-            Some((layer, table, version))
+            Some((TableName::parse(table)?, version))
         });
-        let Some((layer, table, version)) = parsed else {
+        let Some((name, version)) = parsed else {
             bail!("--version `{spec}`: expected LAYER.TABLE=VERSION, e.g. silver.tweets=3");
-        };
-        let name = TableName {
-            layer: layer.to_string(),
-            table: table.to_string(),
         };
         travel.versions.insert(name, version);
     }
