@@ -55,7 +55,17 @@ fn gold_equals_the_truth_file_and_duckdb() {
             .args(["--bootstrap-servers", svc.broker.as_str()])
             .args(["ingest", "--until-caught-up"]),
     );
-    run_ok(tweetlake(dir).args(["promote", "silver"]));
+    let silver = tweetlake(dir)
+        .env("TWEETLAKE_LOG__LEVEL", "info")
+        .args(["promote", "silver"])
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&silver.stderr);
+    assert!(silver.status.success(), "{log}");
+    assert!(
+        log.contains("[1/1] silver from bronze/tweets: bronze vstart..v"),
+        "{log}"
+    );
     let report = run_ok(tweetlake(dir).args(["promote", "gold", "--models-dir", models]));
     for model in [
         "tweets_per_city_5m",
@@ -127,6 +137,38 @@ fn gold_equals_the_truth_file_and_duckdb() {
     let rows = check["models"]["tweets_per_city_5m"]["rows"]
         .as_u64()
         .unwrap();
+
+    // A full refresh logs its steps when stderr is not a terminal, and on a terminal also redraws
+    // a progress line, which it takes off before each log line and before the report.
+    let mut refresh = tweetlake(dir);
+    refresh.env("TWEETLAKE_LOG__LEVEL", "info").args([
+        "promote",
+        "gold",
+        "--models-dir",
+        models,
+        "--model",
+        "tweets_per_city_5m",
+        "--full-refresh",
+    ]);
+    let done =
+        format!("[1/1] gold.tweets_per_city_5m: rebuilt (--full-refresh), {rows} rows written");
+    let logged = refresh.output().unwrap();
+    let log = String::from_utf8_lossy(&logged.stderr);
+    assert!(logged.status.success() && log.contains(&done), "{log}");
+    assert!(!log.contains('\r') && !log.contains("\x1b[2K"), "{log}");
+    let terminal = run_on_terminal(&refresh);
+    for expected in [
+        "\r\x1b[2K[1/1] gold.tweets_per_city_5m: ",
+        done.as_str(),
+        "\r\x1b[2K\x1b[2m",
+        "\ngold.tweets_per_city_5m v",
+    ] {
+        assert!(terminal.contains(expected), "{expected:?} in {terminal:?}");
+    }
+    assert_eq!(
+        sql(&["--output-format", "csv", count]),
+        format!("n\n{rows}\n")
+    );
     assert_eq!(
         sql(&["--output-format", "csv", count]),
         format!("n\n{rows}\n")
@@ -173,14 +215,24 @@ fn gold_equals_the_truth_file_and_duckdb() {
             .count()
     };
     let before = files("tweets_per_city_5m");
-    let report = run_ok(tweetlake(dir).args([
-        "maintain",
-        "--table-name",
-        "gold.tweets_per_city_5m",
-        "--dry-run",
-    ]));
+    let dry_run = tweetlake(dir)
+        .env("TWEETLAKE_LOG__LEVEL", "info")
+        .args([
+            "maintain",
+            "--table-name",
+            "gold.tweets_per_city_5m",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    let (report, log) = (
+        String::from_utf8_lossy(&dry_run.stdout),
+        String::from_utf8_lossy(&dry_run.stderr),
+    );
+    assert!(dry_run.status.success(), "{log}");
     assert_eq!(report.lines().count(), 1, "{report}");
     assert!(report.starts_with("gold.tweets_per_city_5m: "), "{report}");
+    assert!(log.contains("[1/1] gold.tweets_per_city_5m: "), "{log}");
     assert_eq!(files("tweets_per_city_5m"), before);
     let err = run_fails(tweetlake(dir).args(["maintain", "--table-name", "silver"]));
     assert!(err.contains("expected LAYER.NAME"), "{err}");

@@ -121,6 +121,35 @@ pub fn tweetlake(cwd: &Path) -> Command {
     c
 }
 
+/// Runs `cmd` on a pseudo-terminal (util-linux `script`, part of every Debian) and returns what
+/// the terminal got, stdout and stderr together, asserting that it succeeded.
+pub fn run_on_terminal(cmd: &Command) -> String {
+    let quote = |s: &std::ffi::OsStr| format!("'{}'", s.to_string_lossy().replace('\'', "'\\''"));
+    let line: Vec<String> = std::iter::once(cmd.get_program())
+        .chain(cmd.get_args())
+        .map(quote)
+        .collect();
+    let mut script = Command::new("script");
+    script.args(["-qec", &line.join(" "), "/dev/null"]);
+    script.stdin(Stdio::null());
+    if let Some(dir) = cmd.get_current_dir() {
+        script.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => script.env(k, v),
+            None => script.env_remove(k),
+        };
+    }
+    let out = script.output().expect("spawn script");
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{line:?} failed on a terminal: {text}"
+    );
+    text
+}
+
 pub fn run_ok(cmd: &mut Command) -> String {
     let out = cmd.output().expect("spawn tweetlake");
     assert!(

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use tweetlake_core::config::{self, Config};
-use tweetlake_core::Lake;
+use tweetlake_core::{Lake, Progress, ProgressOutput};
 
 use crate::cli::{CatalogAction, Cli, Command, EngineArg, PromoteLayer};
 
@@ -39,7 +39,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Ner { action } => ner::run(&config, action).await,
             Command::Promote {
                 layer: PromoteLayer::Silver { full_refresh },
-            } => promote_silver(&config, &lake, full_refresh).await,
+            } => promote_silver(&config, &lake, full_refresh, ProgressOutput::Auto).await,
             Command::Promote {
                 layer:
                     PromoteLayer::Gold {
@@ -47,7 +47,7 @@ pub fn run(cli: Cli) -> Result<()> {
                         full_refresh,
                         ..
                     },
-            } => promote_gold(&config, &lake, models, full_refresh).await,
+            } => promote_gold(&config, &lake, models, full_refresh, ProgressOutput::Auto).await,
             Command::Sql(args) => sql::run(&lake, args).await,
             Command::Serve { .. } => {
                 tweetlake_serve::serve(&config.serve, &lake, shutdown_signal())
@@ -58,7 +58,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Maintain {
                 table_names,
                 dry_run,
-            } => maintain(&config, &lake, table_names, dry_run).await,
+            } => maintain(&config, &lake, table_names, dry_run, ProgressOutput::Auto).await,
             Command::Catalog {
                 action:
                     CatalogAction::Models {
@@ -104,7 +104,7 @@ fn init_logging(config: &Config) -> Result<()> {
         .with_context(|| format!("invalid log.level `{}`", config.log.level))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(|| tweetlake_core::progress::LogWriter);
     let result = if config.log.format == "json" {
         builder.json().try_init()
     } else {
@@ -174,12 +174,20 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
     Ok(())
 }
 
-pub(crate) async fn promote_silver(config: &Config, lake: &Lake, full_refresh: bool) -> Result<()> {
+pub(crate) async fn promote_silver(
+    config: &Config,
+    lake: &Lake,
+    full_refresh: bool,
+    output: ProgressOutput,
+) -> Result<()> {
+    let progress = Progress::new("promote silver", output);
+    progress.steps(config.bronze.tables.len());
     for (i, table) in config.bronze.tables.iter().enumerate() {
         // A full refresh replaces silver with the first table's rows; the others add theirs.
         let options = tweetlake_silver::PromoteOptions {
             full_refresh,
             replace: full_refresh && i == 0,
+            progress: progress.clone(),
         };
         let r = tweetlake_silver::promote(config, lake, &table.name, options)
             .await
@@ -231,14 +239,18 @@ pub(crate) async fn promote_gold(
     lake: &Lake,
     models: Vec<String>,
     full_refresh: bool,
+    output: ProgressOutput,
 ) -> Result<()> {
     let options = tweetlake_gold::GoldOptions {
         models,
         full_refresh,
+        progress: Progress::new("promote gold", output),
     };
     let reports = tweetlake_gold::promote_gold(config, lake, &options)
         .await
         .context("promoting silver to gold")?;
+    // Takes the progress line off the terminal before the summary.
+    drop(options);
     for r in reports {
         let version = r.version.map_or("-".to_string(), |v| format!("v{v}"));
         println!(
@@ -294,6 +306,7 @@ pub(crate) async fn maintain(
     lake: &Lake,
     tables: Vec<String>,
     dry_run: bool,
+    output: ProgressOutput,
 ) -> Result<()> {
     let mut names = Vec::new();
     for spec in tables {
@@ -305,10 +318,12 @@ pub(crate) async fn maintain(
     let options = tweetlake_maintain::MaintainOptions {
         tables: names,
         dry_run,
+        progress: Progress::new("maintain", output),
     };
     let reports = tweetlake_maintain::maintain(config, lake, &options)
         .await
         .context("maintaining the lake's tables")?;
+    drop(options);
     let verb = if dry_run { "would vacuum" } else { "vacuumed" };
     for r in reports {
         let retention = r

@@ -7,10 +7,12 @@ pub mod delta;
 pub mod error;
 pub mod lake;
 pub mod metrics_http;
+pub mod progress;
 
 pub use config::{Config, ConfigSource, Overrides};
 pub use error::{ConfigError, CoreError};
 pub use lake::{Lake, Layer};
+pub use progress::{Progress, ProgressOutput};
 
 /// Re-exported so that every crate uses the one arrow/parquet/datafusion that deltalake pins.
 pub use deltalake;

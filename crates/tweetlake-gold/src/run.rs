@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{info_span, warn, Instrument};
 use tweetlake_core::config::Config;
 use tweetlake_core::delta::{app_txn_version, exists, file_changes, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
@@ -19,7 +19,7 @@ use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::operations::write::SchemaMode;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::DeltaTable;
-use tweetlake_core::{Lake, Layer};
+use tweetlake_core::{Lake, Layer, Progress};
 
 use crate::catalog::{register_table, LakeCatalog};
 use crate::graph::ModelGraph;
@@ -37,6 +37,8 @@ pub struct GoldOptions {
     pub models: Vec<String>,
     /// Rebuild every selected model from all of its sources.
     pub full_refresh: bool,
+    /// Where each model's progress is shown.
+    pub progress: Progress,
 }
 
 /// How one model was brought up to date.
@@ -71,8 +73,11 @@ pub async fn promote_gold(
     let mut catalog = LakeCatalog::discover(lake).await?;
     check_sources(&models, &catalog)?;
     let ctx = catalog.session().await?;
+    let progress = &options.progress;
+    progress.steps(models.len());
     let mut reports = Vec::new();
     for (index, model) in models.iter().enumerate() {
+        progress.step(format_args!("gold.{}", model.name));
         let span =
             info_span!("gold_model", model = %model.name, step = index + 1, of = models.len());
         let name = TableName {
@@ -92,6 +97,7 @@ pub async fn promote_gold(
             catalog: &catalog,
             models: &models,
             full_refresh: options.full_refresh,
+            progress,
         };
         let (report, written) = run_model(&run, model, gold).instrument(span).await?;
         // Later models that read this one see what was just written.
@@ -99,15 +105,11 @@ pub async fn promote_gold(
             register_table(&ctx, &name, &table).await?;
             catalog.insert(name, table);
         }
-        info!(
-            "[{}/{}] gold.{}: {} ({} rows written, {:.1}s)",
-            index + 1,
-            models.len(),
-            report.model,
+        progress.finish_step(format_args!(
+            "{}, {} rows written",
             describe(&report.kind),
-            report.rows_written,
-            report.seconds
-        );
+            report.rows_written
+        ));
         reports.push(report);
     }
     Ok(reports)
@@ -180,6 +182,7 @@ struct Run<'a> {
     catalog: &'a LakeCatalog,
     models: &'a [&'a Model],
     full_refresh: bool,
+    progress: &'a Progress,
 }
 
 /// Brings one model's table up to date; returns the table as written, if it was.
@@ -194,6 +197,7 @@ async fn run_model(
         catalog,
         models,
         full_refresh,
+        progress,
     } = *run;
     let started = Instant::now();
     let mut sources = Vec::new();
@@ -240,6 +244,7 @@ async fn run_model(
     }
     let windows = match (&full_reason, &model.materialization) {
         (None, Materialization::Incremental { window, .. }) => {
+            progress.phase("finding the windows that changed");
             touched_windows(&sources, model, *window).await?
         }
         _ => None,
@@ -254,6 +259,10 @@ async fn run_model(
             }
         }),
     };
+    progress.phase(match &kind {
+        RunKind::Incremental { windows } => format!("recomputing {windows} windows"),
+        _ => "rebuilding".into(),
+    });
     let df = match &windows {
         Some(set) => incremental_frame(catalog, model, &sources, set).await?,
         None => ctx.sql(&model.sql).await.map_err(query_err(model))?,
@@ -273,6 +282,7 @@ async fn run_model(
         (Some(set), Some(column)) => Some(set.predicate(column)),
         _ => None,
     };
+    progress.phase(format_args!("writing {rows} rows"));
     let written = write(gold, model, &sources, &kind, batches, predicate).await?;
     let version = written.version().map(|v| v as i64);
     Ok((report(kind, rows, version), Some(written)))

@@ -284,6 +284,7 @@ async fn late_tweets_and_deletes_change_exactly_their_windows() {
         .gold(GoldOptions {
             models: vec!["tweets_per_city_5m".into()],
             full_refresh: true,
+            ..Default::default()
         })
         .await;
     assert_eq!(full.len(), 1);

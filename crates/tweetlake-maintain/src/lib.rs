@@ -4,7 +4,7 @@
 
 use std::num::NonZeroU64;
 
-use tracing::{info, info_span, warn, Instrument};
+use tracing::{info_span, warn, Instrument};
 use tweetlake_core::config::Config;
 use tweetlake_core::delta::app_txn_version;
 use tweetlake_core::deltalake::checkpoints::{cleanup_metadata, create_checkpoint};
@@ -12,7 +12,7 @@ use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::operations::vacuum::VacuumMode;
 use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
-use tweetlake_core::Lake;
+use tweetlake_core::{Lake, Progress};
 use tweetlake_gold::{LakeCatalog, TableName};
 
 #[derive(Debug, thiserror::Error)]
@@ -38,6 +38,8 @@ pub struct MaintainOptions {
     pub tables: Vec<TableName>,
     /// Say what would be compacted and vacuumed, change nothing.
     pub dry_run: bool,
+    /// Where each table's progress is shown.
+    pub progress: Progress,
 }
 
 /// What maintenance did to one table.
@@ -81,28 +83,28 @@ pub async fn maintain(
         .filter(|n| options.tables.is_empty() || options.tables.contains(n))
         .cloned()
         .collect();
+    let progress = &options.progress;
+    progress.steps(names.len());
     let mut reports = Vec::new();
     for (i, name) in names.iter().enumerate() {
         let Some(table) = catalog.get(name).cloned() else {
             continue;
         };
         let span = info_span!("maintain", table = %name, step = i + 1, of = names.len());
+        progress.step(name);
         let consumers = consumers_of(config, &catalog, name);
-        let report = maintain_table(config, &catalog, name, table, &consumers, options.dry_run)
+        let report = maintain_table(config, &catalog, name, table, &consumers, options)
             .instrument(span)
             .await?;
-        info!(
-            "[{}/{}] {}: {} files, {} compacted into {}, checkpoint {:?}, {} old log files removed, {} files vacuumed",
-            i + 1,
-            names.len(),
-            report.table,
+        progress.finish_step(format_args!(
+            "{} files, {} compacted into {}, checkpoint {:?}, {} old log files removed, {} files vacuumed",
             report.files_before,
             report.files_compacted,
             report.files_written,
             report.checkpoint_version,
             report.logs_removed,
             report.files_vacuumed
-        );
+        ));
         reports.push(report);
     }
     Ok(reports)
@@ -137,8 +139,12 @@ async fn maintain_table(
     name: &TableName,
     table: DeltaTable,
     consumers: &[Consumer],
-    dry_run: bool,
+    options: &MaintainOptions,
 ) -> Result<TableReport, MaintainError> {
+    let MaintainOptions {
+        dry_run, progress, ..
+    } = options;
+    let dry_run = *dry_run;
     let err = |what: &'static str| {
         move |source| MaintainError::Delta {
             table: name.to_string(),
@@ -160,6 +166,7 @@ async fn maintain_table(
     } else {
         let target = NonZeroU64::new(config.maintain.target_file_size_mb.max(1) * 1024 * 1024)
             .unwrap_or(NonZeroU64::MIN);
+        progress.phase("compacting");
         let (table, metrics) = table
             .optimize()
             .with_target_size(target)
@@ -167,10 +174,12 @@ async fn maintain_table(
             .map_err(err("compacting"))?;
         report.files_compacted = metrics.num_files_removed;
         report.files_written = metrics.num_files_added;
+        progress.phase("writing a checkpoint");
         create_checkpoint(&table, None)
             .await
             .map_err(err("writing a checkpoint"))?;
         report.checkpoint_version = table.version().map(|v| v as i64);
+        progress.phase("removing expired log files");
         report.logs_removed = cleanup_metadata(&table, None)
             .await
             .map_err(err("removing expired log files"))?;
@@ -179,6 +188,7 @@ async fn maintain_table(
     if !config.maintain.vacuum {
         return Ok(report);
     }
+    progress.phase("vacuuming");
     let configured = config.maintain.vacuum_retention_hours;
     let (hours, raised_by) =
         guarded_retention(catalog, name, &table, consumers, configured).await?;

@@ -173,6 +173,7 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
             table: "tweets".into(),
         }],
         dry_run: true,
+        ..Default::default()
     };
     let dry = maintain(&config, &lake, &only_silver).await.unwrap();
     assert_eq!(
@@ -220,7 +221,7 @@ async fn refuses_a_retention_below_the_tables_own() {
                 layer: "gold".into(),
                 table: "nope".into(),
             }],
-            dry_run: false,
+            ..Default::default()
         },
     )
     .await

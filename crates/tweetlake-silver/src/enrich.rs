@@ -5,6 +5,7 @@ use std::path::Path;
 
 use tracing::info_span;
 use tweetlake_core::config::{NerConfig, NerPrecision, SilverConfig};
+use tweetlake_core::Progress;
 use tweetlake_nlp::ner::hub::resolve_model;
 use tweetlake_nlp::ner::{LabelMap, NerModel, Precision};
 use tweetlake_nlp::sentiment::{self, SentimentScorer};
@@ -88,8 +89,9 @@ impl Enricher {
     }
 
     /// Fills every row's entities and sentiment.
-    pub fn apply(&mut self, rows: &mut TweetRows) -> Result<(), SilverError> {
+    pub fn apply(&mut self, rows: &mut TweetRows, progress: &Progress) -> Result<(), SilverError> {
         if let Some(scorer) = &self.sentiment {
+            progress.phase("scoring sentiment");
             let _span = info_span!("sentiment", rows = rows.len()).entered();
             let scores: Vec<_> = rows.texts().map(|t| scorer.score(t)).collect();
             for (e, s) in rows.enrichment_mut().iter_mut().zip(scores) {
@@ -99,6 +101,7 @@ impl Enricher {
         if let Some(model) = &mut self.ner {
             let texts: Vec<String> = rows.texts().map(str::to_string).collect();
             let mut found = Vec::with_capacity(texts.len());
+            progress.count("NER", texts.len() as u64, "tweets");
             for (i, chunk) in texts.chunks(NER_CHUNK).enumerate() {
                 let _span = info_span!("ner_batch", batch = i, texts = chunk.len()).entered();
                 found.extend(
@@ -106,6 +109,7 @@ impl Enricher {
                         .entities(chunk)
                         .map_err(|e| SilverError::Ner(e.to_string()))?,
                 );
+                progress.advance(chunk.len() as u64);
             }
             for (e, f) in rows.enrichment_mut().iter_mut().zip(found) {
                 e.entities = Some(f);

@@ -13,7 +13,7 @@ use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
-use tweetlake_core::{Lake, Layer};
+use tweetlake_core::{Lake, Layer, Progress};
 use tweetlake_twitter::{parse_message, Message, Tweet};
 
 use crate::bronze_read::{read_file, read_ids, stored_ids, BronzeRow};
@@ -25,13 +25,15 @@ use crate::schema::PARTITION_COLUMN;
 use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
 use crate::SilverError;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct PromoteOptions {
     /// Read all of bronze, not only what came since the last run.
     pub full_refresh: bool,
     /// Replace silver's content instead of adding to it: the first bronze table of a full refresh
     /// (the others then add theirs).
     pub replace: bool,
+    /// Where the run's progress is shown; one step per bronze table.
+    pub progress: Progress,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -221,6 +223,9 @@ async fn promote_until(
     options: PromoteOptions,
     stage: Stage,
 ) -> Result<PromoteReport, SilverError> {
+    let progress = options.progress.clone();
+    progress.step(format_args!("silver from bronze/{bronze_table}"));
+    progress.phase("loading the models");
     // Model and checks first: a bad one stops the run before any table is read or written.
     let expectations = Expectations::compile(&config.silver.effective_expectations())?;
     let mut enricher = Enricher::load(&config.silver).await?;
@@ -247,7 +252,7 @@ async fn promote_until(
         ..Default::default()
     };
     if from_version == Some(to_version) {
-        info!(bronze_table, version = to_version, "silver is up to date");
+        progress.finish_step(format_args!("up to date at bronze v{to_version}"));
         return Ok(report);
     }
     let span = info_span!("promote_silver", bronze_table, from = ?from_version, to = to_version);
@@ -277,6 +282,7 @@ async fn promote_until(
             .added;
         let mut sorted = Sorted::default();
         let store = bronze.object_store();
+        progress.count("reading bronze", files.len() as u64, "files");
         for (index, path) in files.iter().enumerate() {
             let rows = read_file(store.clone(), path.clone())
                 .await
@@ -284,7 +290,9 @@ async fn promote_until(
             for row in rows {
                 sorted.add(index, row);
             }
+            progress.advance(1);
         }
+        progress.phase("looking up deletes and stored tweets");
         sorted.supersede_edits();
         report.bronze_rows = sorted.rows;
         report.duplicates = sorted.duplicates;
@@ -340,7 +348,8 @@ async fn promote_until(
             origins.push((file, raw, lineage.clone()));
             rows.push(t, lineage);
         }
-        enricher.apply(&mut rows)?;
+        enricher.apply(&mut rows, &progress)?;
+        progress.phase("checking expectations");
         let outcome = expectations.check(&rows.to_batch()?)?;
         for (i, rule) in &outcome.dropped {
             let (file, raw, lineage) = &origins[*i];
@@ -356,6 +365,7 @@ async fn promote_until(
         report.dropped = outcome.dropped.len() as u64;
         report.quarantined += report.dropped;
         report.quality = outcome.counts.clone();
+        progress.phase("writing side tables");
         write_side_tables(&mut tables, &bronze, &files, &sorted, &outcome.counts, &run).await?;
         if stage == Stage::SideTables {
             return Ok(());
@@ -365,6 +375,10 @@ async fn promote_until(
             deleted: &new_deletes,
             notices: &new_notices,
         };
+        progress.phase(format_args!(
+            "merging {} tweets into silver/tweets",
+            outcome.kept.num_rows()
+        ));
         report.tweets_inserted =
             upsert_tweets(&mut tables.tweets, outcome.kept, changes, &run).await?;
         Ok::<_, SilverError>(())
@@ -372,6 +386,12 @@ async fn promote_until(
     .instrument(span)
     .await?;
     info!(?report, "silver promoted");
+    progress.finish_step(format_args!(
+        "bronze v{}..v{to_version}: {} rows read, {} tweets inserted",
+        from_version.map_or("start".into(), |v| v.to_string()),
+        report.bronze_rows,
+        report.tweets_inserted
+    ));
     Ok(report)
 }
 

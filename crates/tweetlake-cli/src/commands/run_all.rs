@@ -11,7 +11,7 @@ use chrono::Timelike;
 use tokio::sync::watch;
 use tracing::{error, info};
 use tweetlake_core::config::Config;
-use tweetlake_core::Lake;
+use tweetlake_core::{Lake, ProgressOutput};
 
 use super::{maintain, promote_gold, promote_silver, shutdown_signal};
 
@@ -57,7 +57,7 @@ async fn promotions(config: Config, lake: Lake, mut stop: watch::Receiver<bool>)
             _ = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        if let Err(e) = promote_silver(&config, &lake, false).await {
+        if let Err(e) = promote_silver(&config, &lake, false, ProgressOutput::Log).await {
             let waiting = matches!(
                 e.downcast_ref::<tweetlake_silver::SilverError>(),
                 Some(tweetlake_silver::SilverError::NoBronze { .. })
@@ -68,13 +68,13 @@ async fn promotions(config: Config, lake: Lake, mut stop: watch::Receiver<bool>)
             }
             continue;
         }
-        if let Err(e) = promote_gold(&config, &lake, Vec::new(), false).await {
+        if let Err(e) = promote_gold(&config, &lake, Vec::new(), false, ProgressOutput::Log).await {
             error!("promote gold failed (retried next round): {e:#}");
         }
         let now = chrono::Utc::now();
         if now.hour() == config.run.maintain_hour_utc && maintained_on != Some(now.date_naive()) {
             maintained_on = Some(now.date_naive());
-            if let Err(e) = maintain(&config, &lake, Vec::new(), false).await {
+            if let Err(e) = maintain(&config, &lake, Vec::new(), false, ProgressOutput::Log).await {
                 error!("maintain failed (retried tomorrow): {e:#}");
             }
         }
