@@ -253,8 +253,8 @@ fn render(s: &State, now: Instant) -> String {
     if let Some(total) = s.total {
         let secs = now.duration_since(s.phase_started).as_secs_f64();
         line.push_str(&format!(" {}/{total} {}", s.done, s.unit));
-        if total > 0 {
-            line.push_str(&format!(" ({}%)", s.done.min(total) * 100 / total));
+        if let Some(percent) = (s.done.min(total) * 100).checked_div(total) {
+            line.push_str(&format!(" ({percent}%)"));
         }
         if s.done > 0 && secs >= 1.0 {
             let rate = s.done as f64 / secs;
