@@ -114,6 +114,7 @@ impl Setup {
             PromoteOptions {
                 full_refresh,
                 replace: full_refresh,
+                ..Default::default()
             },
         )
         .await
@@ -284,6 +285,7 @@ async fn a_full_refresh_over_two_bronze_tables_keeps_both() {
         let options = PromoteOptions {
             full_refresh: refresh,
             replace,
+            ..Default::default()
         };
         promote(&s.config, &s.lake, name, options).await.unwrap();
         if name == "more" {
