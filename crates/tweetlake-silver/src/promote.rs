@@ -3,8 +3,7 @@
 //! table's commit records the bronze version (Delta `txn` `<app_id>-silver-<bronze table>`), so a
 //! rerun after a crash redoes only the tables still behind, and a second run changes nothing.
 
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::Config;
@@ -14,15 +13,15 @@ use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 use tweetlake_core::{Lake, Layer, Progress};
-use tweetlake_twitter::{parse_message, Message, Tweet};
+use tweetlake_twitter::Tweet;
 
-use crate::bronze_read::{read_file, read_ids, stored_ids, BronzeRow};
+use crate::bronze_read::{read_file, read_ids, stored_ids};
 use crate::enrich::Enricher;
 use crate::expect::{Expectations, RuleCount};
-use crate::notices::{read_notices, Notice, NoticeIndex, NoticeKind, NoticeRow};
+use crate::notices::{read_notices, NoticeIndex};
 use crate::rows::{event_date, Lineage, TweetRows};
 use crate::schema::PARTITION_COLUMN;
-use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
+use crate::side_tables::QuarantineRow;
 use crate::SilverError;
 
 #[derive(Debug, Clone, Default)]
@@ -51,125 +50,6 @@ pub struct PromoteReport {
     pub control_messages: u64,
     /// Every expectation's counts in this run.
     pub quality: Vec<RuleCount>,
-}
-
-/// What one run read, sorted into what each table gets.
-#[derive(Default)]
-struct Sorted {
-    /// Each tweet with its bronze coordinates, file index and raw JSON (for the quarantine).
-    tweets: HashMap<i64, (Tweet, Lineage, usize, String)>,
-    /// Side-table rows with the index of the bronze file they came from.
-    deletes: Vec<(usize, DeleteRow)>,
-    quarantine: Vec<(usize, QuarantineRow)>,
-    notices: Vec<(usize, NoticeRow)>,
-    events: Vec<(usize, &'static str, Option<i64>)>,
-    duplicates: u64,
-    rows: u64,
-}
-
-impl Sorted {
-    fn add(&mut self, file: usize, row: BronzeRow) {
-        self.rows += 1;
-        let lineage = row.lineage;
-        let mut notice = |kind, user_id, tweet_id, countries: Vec<String>| {
-            let notice = Notice {
-                kind,
-                user_id,
-                tweet_id,
-            };
-            let lineage = lineage.clone();
-            self.notices.push((
-                file,
-                NoticeRow {
-                    notice,
-                    countries,
-                    lineage,
-                },
-            ));
-        };
-        match parse_message(row.raw.as_bytes()) {
-            Ok(Message::Tweet(t)) => {
-                // Replays and redeliveries carry the same tweet again: the first copy stays.
-                match self.tweets.entry(t.id) {
-                    Entry::Occupied(_) => self.duplicates += 1,
-                    Entry::Vacant(slot) => {
-                        slot.insert((*t, lineage, file, row.raw));
-                    }
-                }
-            }
-            Ok(Message::Delete {
-                tweet_id,
-                user_id,
-                at_us,
-            }) => self.deletes.push((
-                file,
-                DeleteRow {
-                    tweet_id,
-                    user_id,
-                    at_us,
-                    reason: DeleteReason::Deleted,
-                    lineage,
-                },
-            )),
-            Ok(Message::ScrubGeo {
-                user_id,
-                up_to_tweet_id,
-            }) => {
-                notice(
-                    NoticeKind::ScrubGeo,
-                    Some(user_id),
-                    Some(up_to_tweet_id),
-                    Vec::new(),
-                );
-                self.events.push((file, "scrub_geo", None));
-            }
-            Ok(Message::Withheld {
-                tweet_id,
-                user_id,
-                countries,
-            }) => {
-                match tweet_id {
-                    Some(_) => notice(NoticeKind::TweetWithheld, user_id, tweet_id, countries),
-                    None => notice(NoticeKind::UserWithheld, user_id, None, countries),
-                }
-                self.events.push((file, "withheld", None));
-            }
-            Ok(Message::Limit { track, .. }) => self.events.push((file, "limit", Some(track))),
-            Ok(Message::Warning { .. }) => self.events.push((file, "warning", None)),
-            Ok(Message::Disconnect { .. }) => self.events.push((file, "disconnect", None)),
-            Ok(Message::Other) => self.events.push((file, "other", None)),
-            Err(e) => self.quarantine.push((
-                file,
-                QuarantineRow {
-                    raw: row.raw,
-                    error: e.to_string(),
-                    rule: None,
-                    lineage,
-                },
-            )),
-        }
-    }
-
-    /// An edited tweet's earlier versions leave silver like deleted ones: every id of an edit
-    /// history but the last (the history is the same on every version).
-    fn supersede_edits(&mut self) {
-        let mut superseded = Vec::new();
-        for (t, lineage, file, _) in self.tweets.values() {
-            if let Some((_, earlier)) = t.edit_history.split_last() {
-                for id in earlier {
-                    let row = DeleteRow {
-                        tweet_id: *id,
-                        user_id: t.author_id,
-                        at_us: Some(t.created_at_us),
-                        reason: DeleteReason::Edited,
-                        lineage: lineage.clone(),
-                    };
-                    superseded.push((*file, row));
-                }
-            }
-        }
-        self.deletes.extend(superseded);
-    }
 }
 
 /// The silver tables, opened.
@@ -255,144 +135,229 @@ async fn promote_until(
         progress.finish_step(format_args!("up to date at bronze v{to_version}"));
         return Ok(report);
     }
-    let span = info_span!("promote_silver", bronze_table, from = ?from_version, to = to_version);
-    let run = Run {
-        app,
-        txn: Transaction::new(
-            format!("{}-silver-{bronze_table}", config.bronze.app_id),
-            to_version,
-        ),
-        mode: if options.replace {
-            SaveMode::Overwrite
-        } else {
-            SaveMode::Append
-        },
-        full_refresh: options.full_refresh,
+    let ends = slice_ends(
+        &bronze,
         from_version,
-        metadata: enricher.commit_metadata(),
-        bronze_table: bronze_table.to_string(),
-        started_us: chrono::Utc::now().timestamp_micros(),
-    };
-    async {
-        // Bronze only appends; a compaction's rewritten files are read again and deduplicated
-        // like any replay.
-        let files = file_changes(&bronze, from_version)
-            .await
-            .map_err(delta("listing bronze files"))?
-            .added;
-        let mut sorted = Sorted::default();
-        let store = bronze.object_store();
-        progress.count("reading bronze", files.len() as u64, "files");
-        for (index, path) in files.iter().enumerate() {
-            let rows = read_file(store.clone(), path.clone())
-                .await
-                .map_err(delta("reading bronze"))?;
-            for row in rows {
-                sorted.add(index, row);
-            }
-            progress.advance(1);
-        }
-        progress.phase("looking up deletes and stored tweets");
-        sorted.supersede_edits();
-        report.bronze_rows = sorted.rows;
-        report.duplicates = sorted.duplicates;
-        report.quarantined = sorted.quarantine.len() as u64;
-        report.control_messages = sorted.events.len() as u64;
-        report.deleted = sorted.deletes.len() as u64;
-        // Deletes first: they also remove tweets that arrive in later runs.
-        let known: HashSet<i64> = if options.replace || !exists(&tables.deletes) {
-            HashSet::new()
-        } else {
-            read_ids(&tables.deletes, "tweet_id")
-                .await
-                .map_err(delta("reading silver/deletes"))?
+        to_version,
+        config.silver.max_rows_per_commit,
+    )
+    .await
+    .map_err(delta("reading bronze's log"))?;
+    let mut from = from_version;
+    for (i, end) in ends.iter().copied().enumerate() {
+        // A full refresh starts over in its first slice; the later ones add to it.
+        let first = i == 0;
+        let run = Run {
+            app: app.clone(),
+            txn: Transaction::new(app.clone(), end),
+            mode: match options.replace && first {
+                true => SaveMode::Overwrite,
+                false => SaveMode::Append,
+            },
+            full_refresh: options.full_refresh && first,
+            from_version: from,
+            metadata: enricher.commit_metadata(),
+            bronze_table: bronze_table.to_string(),
+            started_us: chrono::Utc::now().timestamp_micros(),
+            label: match ends.len() {
+                1 => String::new(),
+                n => format!("slice {}/{n}: ", i + 1),
+            },
         };
-        let known_notices = if options.replace || !exists(&tables.notices) {
-            Vec::new()
-        } else {
-            read_notices(&tables.notices)
+        let mut slice_bronze = bronze.clone();
+        if end != to_version {
+            slice_bronze
+                .load_version(end as u64)
                 .await
-                .map_err(delta("reading silver/notices"))?
-        };
-        let gone: HashSet<i64> = known
-            .into_iter()
-            .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
-            .collect();
-        let new_deletes: Vec<i64> = sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect();
-        let mut tweets: Vec<_> = std::mem::take(&mut sorted.tweets)
-            .into_values()
-            .filter(|(t, ..)| !gone.contains(&t.id))
-            .collect();
-        tweets.sort_by_key(|(t, ..)| t.id);
-        // Tweets silver already holds (a producer replay, a Kafka redelivery, files a bronze
-        // compaction rewrote) would be skipped by the merge anyway: leave them out before NER.
-        let stored = if options.replace || !exists(&tables.tweets) {
-            HashSet::new()
-        } else {
-            already_stored(&tables.tweets, &tweets)
-                .await
-                .map_err(delta("looking up stored tweets in silver/tweets"))?
-        };
-        report.duplicates += stored.len() as u64;
-        let notices = NoticeIndex::new(
-            known_notices
-                .iter()
-                .chain(sorted.notices.iter().map(|(_, n)| &n.notice)),
-        );
-        let mut rows = TweetRows::default();
-        let mut origins = Vec::new();
-        for (mut t, lineage, file, raw) in
-            tweets.into_iter().filter(|(t, ..)| !stored.contains(&t.id))
-        {
-            notices.apply(&mut t);
-            origins.push((file, raw, lineage.clone()));
-            rows.push(t, lineage);
+                .map_err(delta("loading bronze"))?;
         }
-        enricher.apply(&mut rows, &progress)?;
-        progress.phase("checking expectations");
-        let outcome = expectations.check(&rows.to_batch()?)?;
-        for (i, rule) in &outcome.dropped {
-            let (file, raw, lineage) = &origins[*i];
-            let check = expectations.check_of(rule).unwrap_or_default();
-            let row = QuarantineRow {
-                raw: raw.clone(),
-                error: format!("expectation `{rule}` failed: {check}"),
-                rule: Some(rule.clone()),
-                lineage: lineage.clone(),
-            };
-            sorted.quarantine.push((*file, row));
-        }
-        report.dropped = outcome.dropped.len() as u64;
-        report.quarantined += report.dropped;
-        report.quality = outcome.counts.clone();
-        progress.phase("writing side tables");
-        write_side_tables(&mut tables, &bronze, &files, &sorted, &outcome.counts, &run).await?;
-        if stage == Stage::SideTables {
-            return Ok(());
-        }
-        let new_notices = NoticeIndex::new(sorted.notices.iter().map(|(_, n)| &n.notice));
-        let changes = Changes {
-            deleted: &new_deletes,
-            notices: &new_notices,
+        let span = info_span!("promote_silver", bronze_table, from = ?from, to = end);
+        let mut work = Work {
+            tables: &mut tables,
+            expectations: &expectations,
+            enricher: &mut enricher,
+            progress: &progress,
         };
-        progress.phase(format_args!(
-            "merging {} tweets into silver/tweets",
-            outcome.kept.num_rows()
-        ));
-        report.tweets_inserted =
-            upsert_tweets(&mut tables.tweets, outcome.kept, changes, &run).await?;
-        Ok::<_, SilverError>(())
+        let slice = promote_slice(&mut work, &slice_bronze, &run, stage)
+            .instrument(span)
+            .await?;
+        report.add(slice);
+        from = Some(end);
+        if stage != Stage::Done {
+            break;
+        }
     }
-    .instrument(span)
-    .await?;
     info!(?report, "silver promoted");
     progress.finish_step(format_args!(
-        "bronze v{}..v{to_version}: {} rows read, {} tweets inserted",
+        "bronze v{}..v{to_version} in {} commits: {} rows read, {} tweets inserted",
         from_version.map_or("start".into(), |v| v.to_string()),
+        ends.len(),
         report.bronze_rows,
         report.tweets_inserted
     ));
     Ok(report)
+}
+
+/// What every slice of one run shares.
+struct Work<'a> {
+    tables: &'a mut Tables,
+    expectations: &'a Expectations,
+    enricher: &'a mut Enricher,
+    progress: &'a Progress,
+}
+
+/// Promotes what `bronze` (loaded at the slice's end) added since `run.from_version`: reads it,
+/// sorts it, enriches the new tweets and commits every silver table with `run`'s transaction.
+async fn promote_slice(
+    work: &mut Work<'_>,
+    bronze: &DeltaTable,
+    run: &Run,
+    stage: Stage,
+) -> Result<PromoteReport, SilverError> {
+    let Work {
+        tables,
+        expectations,
+        enricher,
+        progress,
+    } = work;
+    let replace = run.mode == SaveMode::Overwrite;
+    let label = &run.label;
+    let mut report = PromoteReport::default();
+    // Bronze only appends; a compaction's rewritten files are read again and deduplicated
+    // like any replay.
+    let files = file_changes(bronze, run.from_version)
+        .await
+        .map_err(delta("listing bronze files"))?
+        .added;
+    let mut sorted = Sorted::default();
+    let store = bronze.object_store();
+    progress.count(
+        format_args!("{label}reading bronze"),
+        files.len() as u64,
+        "files",
+    );
+    for (index, path) in files.iter().enumerate() {
+        let rows = read_file(store.clone(), path.clone())
+            .await
+            .map_err(delta("reading bronze"))?;
+        for row in rows {
+            sorted.add(index, row);
+        }
+        progress.advance(1);
+    }
+    progress.phase(format_args!("{label}looking up deletes and stored tweets"));
+    sorted.supersede_edits();
+    report.bronze_rows = sorted.rows;
+    report.duplicates = sorted.duplicates;
+    report.quarantined = sorted.quarantine.len() as u64;
+    report.control_messages = sorted.events.len() as u64;
+    report.deleted = sorted.deletes.len() as u64;
+    // Deletes first: they also remove tweets that arrive in later runs.
+    let known: HashSet<i64> = if replace || !exists(&tables.deletes) {
+        HashSet::new()
+    } else {
+        read_ids(&tables.deletes, "tweet_id")
+            .await
+            .map_err(delta("reading silver/deletes"))?
+    };
+    let known_notices = if replace || !exists(&tables.notices) {
+        Vec::new()
+    } else {
+        read_notices(&tables.notices)
+            .await
+            .map_err(delta("reading silver/notices"))?
+    };
+    let gone: HashSet<i64> = known
+        .into_iter()
+        .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
+        .collect();
+    let new_deletes: Vec<i64> = sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect();
+    let mut tweets: Vec<_> = std::mem::take(&mut sorted.tweets)
+        .into_values()
+        .filter(|(t, ..)| !gone.contains(&t.id))
+        .collect();
+    tweets.sort_by_key(|(t, ..)| t.id);
+    // Tweets silver already holds (a producer replay, a Kafka redelivery, files a bronze
+    // compaction rewrote, an earlier slice) would be skipped by the merge anyway: leave them out
+    // before NER.
+    let stored = if replace || !exists(&tables.tweets) {
+        HashSet::new()
+    } else {
+        already_stored(&tables.tweets, &tweets)
+            .await
+            .map_err(delta("looking up stored tweets in silver/tweets"))?
+    };
+    report.duplicates += stored.len() as u64;
+    let notices = NoticeIndex::new(
+        known_notices
+            .iter()
+            .chain(sorted.notices.iter().map(|(_, n)| &n.notice)),
+    );
+    let mut rows = TweetRows::default();
+    let mut origins = Vec::new();
+    for (mut t, lineage, file, raw) in tweets.into_iter().filter(|(t, ..)| !stored.contains(&t.id))
+    {
+        notices.apply(&mut t);
+        origins.push((file, raw, lineage.clone()));
+        rows.push(t, lineage);
+    }
+    enricher.apply(&mut rows, progress, label)?;
+    progress.phase(format_args!("{label}checking expectations"));
+    let outcome = expectations.check(&rows.to_batch()?)?;
+    drop(rows);
+    for (i, rule) in &outcome.dropped {
+        let (file, raw, lineage) = &origins[*i];
+        let check = expectations.check_of(rule).unwrap_or_default();
+        let row = QuarantineRow {
+            raw: raw.clone(),
+            error: format!("expectation `{rule}` failed: {check}"),
+            rule: Some(rule.clone()),
+            lineage: lineage.clone(),
+        };
+        sorted.quarantine.push((*file, row));
+    }
+    drop(origins);
+    report.dropped = outcome.dropped.len() as u64;
+    report.quarantined += report.dropped;
+    report.quality = outcome.counts.clone();
+    progress.phase(format_args!("{label}writing side tables"));
+    write_side_tables(tables, bronze, &files, &sorted, &outcome.counts, run).await?;
+    if stage == Stage::SideTables {
+        return Ok(report);
+    }
+    let new_notices = NoticeIndex::new(sorted.notices.iter().map(|(_, n)| &n.notice));
+    let changes = Changes {
+        deleted: &new_deletes,
+        notices: &new_notices,
+    };
+    progress.phase(format_args!(
+        "{label}merging {} tweets into silver/tweets",
+        outcome.kept.num_rows()
+    ));
+    report.tweets_inserted = upsert_tweets(&mut tables.tweets, outcome.kept, changes, run).await?;
+    Ok(report)
+}
+
+impl PromoteReport {
+    /// Adds one slice's counts.
+    fn add(&mut self, slice: PromoteReport) {
+        self.bronze_rows += slice.bronze_rows;
+        self.tweets_inserted += slice.tweets_inserted;
+        self.duplicates += slice.duplicates;
+        self.deleted += slice.deleted;
+        self.quarantined += slice.quarantined;
+        self.dropped += slice.dropped;
+        self.control_messages += slice.control_messages;
+        for count in slice.quality {
+            match self.quality.iter_mut().find(|q| q.rule == count.rule) {
+                Some(q) => {
+                    q.checked += count.checked;
+                    q.failed += count.failed;
+                }
+                None => self.quality.push(count),
+            }
+        }
+    }
 }
 
 /// The ids among `tweets` that silver/tweets holds, looked up in their event dates only.
@@ -446,6 +411,8 @@ struct Run {
     metadata: Vec<(String, serde_json::Value)>,
     bronze_table: String,
     started_us: i64,
+    /// `slice 2/5: ` before each progress phase when the run has several slices.
+    label: String,
 }
 
 impl Run {
@@ -470,9 +437,13 @@ fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
 }
 
 mod side_writes;
+mod slices;
+mod sorted;
 mod upsert;
 
 use side_writes::write_side_tables;
+use slices::slice_ends;
+use sorted::Sorted;
 use upsert::{upsert_tweets, Changes};
 
 #[cfg(test)]

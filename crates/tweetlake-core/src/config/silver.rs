@@ -4,15 +4,31 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SilverConfig {
+    /// Bronze rows per silver commit: a run over a larger backlog (a first run, a
+    /// `--full-refresh`) reads bronze in slices of whole bronze commits of about this many rows
+    /// and commits each, so memory stays bounded and a crash loses at most one slice of work.
+    pub max_rows_per_commit: u64,
     pub ner: NerConfig,
     pub sentiment: SentimentConfig,
     /// Checks every parsed tweet must pass; see [`ExpectationConfig`]. Default: [`default_expectations`].
     pub expectations: Vec<ExpectationConfig>,
     /// Use no expectations at all, not even the defaults.
     pub no_default_expectations: bool,
+}
+
+impl Default for SilverConfig {
+    fn default() -> Self {
+        Self {
+            max_rows_per_commit: 200_000,
+            ner: NerConfig::default(),
+            sentiment: SentimentConfig::default(),
+            expectations: Vec::new(),
+            no_default_expectations: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -151,6 +167,9 @@ impl SilverConfig {
 
     /// The first invalid key and why.
     pub fn check(&self) -> Result<(), (&'static str, String)> {
+        if self.max_rows_per_commit == 0 {
+            return Err(("silver.max_rows_per_commit", "must be above 0".into()));
+        }
         if self.ner.enabled && self.ner.model.trim().is_empty() {
             return Err(("silver.ner.model", "must name a model directory".into()));
         }

@@ -102,7 +102,10 @@ async fn covered_files(
 /// recorded this bronze version.
 async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result<(), SilverError> {
     let (txn, mode) = (&run.txn, run.mode);
-    if !run.full_refresh && app_txn_version(table, &run.app).await? == Some(txn.version) {
+    // At or past this slice's end: a crashed run got this far (with other slice ends when
+    // silver.max_rows_per_commit changed since).
+    let recorded = app_txn_version(table, &run.app).await?;
+    if !run.full_refresh && recorded.is_some_and(|v| v >= txn.version) {
         return Ok(());
     }
     let props = run.commit_properties();

@@ -11,6 +11,7 @@ use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
 use tweetlake_core::{Lake, Layer};
 
 use super::*;
+use tweetlake_twitter::{parse_message, Message};
 
 const V1: &str = include_str!("../../../../tests/fixtures/v1_mixed_tweets.jsonl");
 const V2: &str = include_str!("../../../../tests/fixtures/v2_stream_messages.jsonl");
@@ -296,6 +297,71 @@ async fn a_full_refresh_over_two_bronze_tables_keeps_both() {
             );
             assert_eq!(s.column("stream_events", "messages").await, vec![1]);
         }
+    }
+}
+
+/// A backlog promoted in slices of about two bronze rows (one silver commit per slice) ends where
+/// one pass over it does, for a first run and for a full refresh: deletes in a later slice than
+/// their tweet, a tweet after its delete, an edit split across slices, a redelivery.
+#[tokio::test]
+async fn a_backlog_in_slices_ends_where_one_pass_does() {
+    let no_time = r#"{"id_str":"42","user":{"id_str":"1"},"text":"no created_at"}"#.to_string();
+    let commits = [
+        vec![line(V1, A), line(V2, B), delete(C)],
+        vec![line(V1, A), line(V1, C)],
+        vec![delete(A), page_message(EDITED_BEFORE)],
+        vec![page_message(EDITED), no_time],
+        vec![r#"{"limit":{"track":12,"timestamp_ms":"1700000000000"}}"#.into()],
+    ];
+    let mut sliced = Setup::new();
+    sliced.config.silver.max_rows_per_commit = 2;
+    let mut whole = Setup::new();
+    for commit in &commits {
+        sliced.bronze(commit).await;
+        whole.bronze(commit).await;
+    }
+    for full_refresh in [false, true] {
+        let (a, b) = (
+            sliced.promote(full_refresh).await,
+            whole.promote(full_refresh).await,
+        );
+        assert_eq!(
+            (a.from_version, a.to_version),
+            (b.from_version, b.to_version)
+        );
+        assert_eq!((a.bronze_rows, b.bronze_rows), (10, 10));
+        assert_eq!(a.quarantined, 1);
+        assert_eq!(
+            sliced.ids("tweets", "tweet_id").await,
+            BTreeSet::from([B, E_NEW])
+        );
+        for (table, column) in [
+            ("tweets", "tweet_id"),
+            ("deletes", "tweet_id"),
+            ("tweets_quarantine", "bronze_offset"),
+        ] {
+            assert_eq!(
+                sliced.column(table, column).await,
+                whole.column(table, column).await,
+                "{table}, full refresh {full_refresh}"
+            );
+        }
+        assert_eq!(sliced.column("stream_events", "messages").await, vec![1]);
+        // Each slice is a commit of its own: five slices, one bronze commit each. The last holds
+        // only a limit notice, so its merge inserts nothing and still records the version.
+        let tweets = open_table(
+            &sliced.lake.table_url(Layer::Silver, "tweets"),
+            &HashMap::new(),
+        )
+        .await
+        .unwrap();
+        let app = format!("{}-silver-tweets", sliced.config.bronze.app_id);
+        assert_eq!(app_txn_version(&tweets, &app).await.unwrap(), Some(4));
+        assert_eq!(
+            sliced.version("quality").await.unwrap() - whole.version("quality").await.unwrap(),
+            4 * (1 + u64::from(full_refresh)),
+            "one quality row set per slice"
+        );
     }
 }
 

@@ -4,7 +4,8 @@
 use tweetlake_core::delta::{app_txn_version, exists};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
-use tweetlake_core::deltalake::protocol::SaveMode;
+use tweetlake_core::deltalake::kernel::transaction::CommitBuilder;
+use tweetlake_core::deltalake::protocol::{DeltaOperation, SaveMode};
 use tweetlake_core::deltalake::DeltaTable;
 
 use super::{delta, Run};
@@ -106,6 +107,31 @@ pub(super) async fn upsert_tweets(
         .with_commit_properties(props())
         .await
         .map_err(delta("merging into silver/tweets"))?;
+    let committed = merged.version() != table.version();
     *table = merged;
+    if !committed {
+        record_bronze_version(table, run).await?;
+    }
     Ok(metrics.num_target_rows_inserted as u64)
+}
+
+/// A merge that inserts nothing commits nothing (a range of bronze with only control messages,
+/// deletes or duplicates); a commit with the transaction alone records the bronze version, or
+/// every later run would read that range again.
+async fn record_bronze_version(table: &mut DeltaTable, run: &Run) -> Result<(), SilverError> {
+    let what = "recording the bronze version in silver/tweets";
+    let snapshot = table.snapshot().map_err(delta(what))?;
+    CommitBuilder::from(run.commit_properties())
+        .build(
+            Some(snapshot),
+            table.log_store(),
+            DeltaOperation::Write {
+                mode: SaveMode::Append,
+                partition_by: None,
+                predicate: None,
+            },
+        )
+        .await
+        .map_err(delta(what))?;
+    table.update_incremental(None).await.map_err(delta(what))
 }

@@ -1,0 +1,131 @@
+//! What one slice read from bronze, sorted into what each silver table gets: tweets (the last
+//! of duplicates kept once), deletes, quarantined rows, compliance notices and stream events.
+
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
+
+use tweetlake_twitter::{parse_message, Message, Tweet};
+
+use crate::bronze_read::BronzeRow;
+use crate::notices::{Notice, NoticeKind, NoticeRow};
+use crate::rows::Lineage;
+use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
+
+/// What one slice read, sorted into what each table gets.
+#[derive(Default)]
+pub(super) struct Sorted {
+    /// Each tweet with its bronze coordinates, file index and raw JSON (for the quarantine).
+    pub(super) tweets: HashMap<i64, (Tweet, Lineage, usize, String)>,
+    /// Side-table rows with the index of the bronze file they came from.
+    pub(super) deletes: Vec<(usize, DeleteRow)>,
+    pub(super) quarantine: Vec<(usize, QuarantineRow)>,
+    pub(super) notices: Vec<(usize, NoticeRow)>,
+    pub(super) events: Vec<(usize, &'static str, Option<i64>)>,
+    pub(super) duplicates: u64,
+    pub(super) rows: u64,
+}
+
+impl Sorted {
+    pub(super) fn add(&mut self, file: usize, row: BronzeRow) {
+        self.rows += 1;
+        let lineage = row.lineage;
+        let mut notice = |kind, user_id, tweet_id, countries: Vec<String>| {
+            let notice = Notice {
+                kind,
+                user_id,
+                tweet_id,
+            };
+            let lineage = lineage.clone();
+            self.notices.push((
+                file,
+                NoticeRow {
+                    notice,
+                    countries,
+                    lineage,
+                },
+            ));
+        };
+        match parse_message(row.raw.as_bytes()) {
+            Ok(Message::Tweet(t)) => {
+                // Replays and redeliveries carry the same tweet again: the first copy stays.
+                match self.tweets.entry(t.id) {
+                    Entry::Occupied(_) => self.duplicates += 1,
+                    Entry::Vacant(slot) => {
+                        slot.insert((*t, lineage, file, row.raw));
+                    }
+                }
+            }
+            Ok(Message::Delete {
+                tweet_id,
+                user_id,
+                at_us,
+            }) => self.deletes.push((
+                file,
+                DeleteRow {
+                    tweet_id,
+                    user_id,
+                    at_us,
+                    reason: DeleteReason::Deleted,
+                    lineage,
+                },
+            )),
+            Ok(Message::ScrubGeo {
+                user_id,
+                up_to_tweet_id,
+            }) => {
+                notice(
+                    NoticeKind::ScrubGeo,
+                    Some(user_id),
+                    Some(up_to_tweet_id),
+                    Vec::new(),
+                );
+                self.events.push((file, "scrub_geo", None));
+            }
+            Ok(Message::Withheld {
+                tweet_id,
+                user_id,
+                countries,
+            }) => {
+                match tweet_id {
+                    Some(_) => notice(NoticeKind::TweetWithheld, user_id, tweet_id, countries),
+                    None => notice(NoticeKind::UserWithheld, user_id, None, countries),
+                }
+                self.events.push((file, "withheld", None));
+            }
+            Ok(Message::Limit { track, .. }) => self.events.push((file, "limit", Some(track))),
+            Ok(Message::Warning { .. }) => self.events.push((file, "warning", None)),
+            Ok(Message::Disconnect { .. }) => self.events.push((file, "disconnect", None)),
+            Ok(Message::Other) => self.events.push((file, "other", None)),
+            Err(e) => self.quarantine.push((
+                file,
+                QuarantineRow {
+                    raw: row.raw,
+                    error: e.to_string(),
+                    rule: None,
+                    lineage,
+                },
+            )),
+        }
+    }
+
+    /// An edited tweet's earlier versions leave silver like deleted ones: every id of an edit
+    /// history but the last (the history is the same on every version).
+    pub(super) fn supersede_edits(&mut self) {
+        let mut superseded = Vec::new();
+        for (t, lineage, file, _) in self.tweets.values() {
+            if let Some((_, earlier)) = t.edit_history.split_last() {
+                for id in earlier {
+                    let row = DeleteRow {
+                        tweet_id: *id,
+                        user_id: t.author_id,
+                        at_us: Some(t.created_at_us),
+                        reason: DeleteReason::Edited,
+                        lineage: lineage.clone(),
+                    };
+                    superseded.push((*file, row));
+                }
+            }
+        }
+        self.deletes.extend(superseded);
+    }
+}
