@@ -365,6 +365,45 @@ async fn a_backlog_in_slices_ends_where_one_pass_does() {
     }
 }
 
+/// The same over two bronze tables cut into one-commit slices: the second table's later slices
+/// still add their deletes and quarantined rows after the first table's refresh replaced silver.
+#[tokio::test]
+async fn a_sliced_full_refresh_over_two_bronze_tables_keeps_both() {
+    let mut s = Setup::new();
+    s.config.silver.max_rows_per_commit = 1;
+    let bad = r#"{"id_str":"7","user":{"id_str":"1"},"text":"no time"}"#.to_string();
+    s.bronze(&[line(V1, A)]).await;
+    s.bronze(&[line(V1, C)]).await;
+    s.bronze_table("more", &[line(V2, B)]).await;
+    s.bronze_table("more", &[delete(C)]).await;
+    s.bronze_table("more", &[bad]).await;
+    for (name, refresh, replace) in [
+        ("tweets", false, false),
+        ("more", false, false),
+        ("tweets", true, true),
+        ("more", true, false),
+    ] {
+        let options = PromoteOptions {
+            full_refresh: refresh,
+            replace,
+            ..Default::default()
+        };
+        promote(&s.config, &s.lake, name, options).await.unwrap();
+        if name == "more" {
+            assert_eq!(
+                s.ids("tweets", "tweet_id").await,
+                BTreeSet::from([A, B]),
+                "refresh {refresh}"
+            );
+            assert_eq!(s.column("deletes", "tweet_id").await, vec![C]);
+            assert_eq!(
+                s.column("tweets_quarantine", "bronze_offset").await.len(),
+                1
+            );
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_missing_bronze_table_is_named() {
     let s = Setup::new();
