@@ -56,13 +56,7 @@ fn gold_equals_the_truth_file_and_duckdb() {
             .args(["--bootstrap-servers", svc.broker.as_str()])
             .args(["ingest", "--until-caught-up"]),
     );
-    let silver = tweetlake(dir)
-        .env("TWEETLAKE_LOG__LEVEL", "info")
-        .args(["promote", "silver"])
-        .output()
-        .unwrap();
-    let log = String::from_utf8_lossy(&silver.stderr);
-    assert!(silver.status.success(), "{log}");
+    let (_, log) = run_logged(tweetlake(dir).args(["promote", "silver"]));
     assert!(
         log.contains("[1/1] silver from bronze/tweets: bronze vstart..v"),
         "{log}"
@@ -142,7 +136,7 @@ fn gold_equals_the_truth_file_and_duckdb() {
     // A full refresh logs its steps when stderr is not a terminal, and on a terminal also redraws
     // a progress line, which it takes off before each log line and before the report.
     let mut refresh = tweetlake(dir);
-    refresh.env("TWEETLAKE_LOG__LEVEL", "info").args([
+    refresh.args([
         "promote",
         "gold",
         "--models-dir",
@@ -153,9 +147,8 @@ fn gold_equals_the_truth_file_and_duckdb() {
     ]);
     let done =
         format!("[1/1] gold.tweets_per_city_5m: rebuilt (--full-refresh), {rows} rows written");
-    let logged = refresh.output().unwrap();
-    let log = String::from_utf8_lossy(&logged.stderr);
-    assert!(logged.status.success() && log.contains(&done), "{log}");
+    let (_, log) = run_logged(&mut refresh);
+    assert!(log.contains(&done), "{log}");
     assert!(!log.contains('\r') && !log.contains("\x1b[2K"), "{log}");
     let terminal = run_on_terminal(&refresh);
     for expected in [
@@ -244,21 +237,12 @@ fn gold_equals_the_truth_file_and_duckdb() {
             .count()
     };
     let before = files("tweets_per_city_5m");
-    let dry_run = tweetlake(dir)
-        .env("TWEETLAKE_LOG__LEVEL", "info")
-        .args([
-            "maintain",
-            "--table-name",
-            "gold.tweets_per_city_5m",
-            "--dry-run",
-        ])
-        .output()
-        .unwrap();
-    let (report, log) = (
-        String::from_utf8_lossy(&dry_run.stdout),
-        String::from_utf8_lossy(&dry_run.stderr),
-    );
-    assert!(dry_run.status.success(), "{log}");
+    let (report, log) = run_logged(tweetlake(dir).args([
+        "maintain",
+        "--table-name",
+        "gold.tweets_per_city_5m",
+        "--dry-run",
+    ]));
     assert_eq!(report.lines().count(), 1, "{report}");
     assert!(report.starts_with("gold.tweets_per_city_5m: "), "{report}");
     assert!(log.contains("[1/1] gold.tweets_per_city_5m: "), "{log}");

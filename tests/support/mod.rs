@@ -121,6 +121,18 @@ pub fn tweetlake(cwd: &Path) -> Command {
     c
 }
 
+/// Runs `tweetlake` with info-level logs and returns stdout and the log (stderr), asserting that
+/// it succeeded.
+pub fn run_logged(cmd: &mut Command) -> (String, String) {
+    let out = cmd
+        .env("TWEETLAKE_LOG__LEVEL", "info")
+        .output()
+        .expect("spawn tweetlake");
+    let log = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "{cmd:?} failed: {log}");
+    (String::from_utf8_lossy(&out.stdout).into_owned(), log)
+}
+
 /// Runs `cmd` on a pseudo-terminal (util-linux `script`, part of every Debian) and returns what
 /// the terminal got, stdout and stderr together, asserting that it succeeded.
 pub fn run_on_terminal(cmd: &Command) -> String {

@@ -108,18 +108,19 @@ impl Setup {
     }
 
     async fn promote(&self, full_refresh: bool) -> PromoteReport {
-        promote(
-            &self.config,
-            &self.lake,
-            "tweets",
-            PromoteOptions {
-                full_refresh,
-                replace: full_refresh,
-                ..Default::default()
-            },
-        )
-        .await
-        .unwrap()
+        self.promote_table("tweets", full_refresh, full_refresh)
+            .await
+    }
+
+    async fn promote_table(&self, name: &str, full_refresh: bool, replace: bool) -> PromoteReport {
+        let options = PromoteOptions {
+            full_refresh,
+            replace,
+            ..Default::default()
+        };
+        promote(&self.config, &self.lake, name, options)
+            .await
+            .unwrap()
     }
 
     async fn ids(&self, table: &str, column: &str) -> BTreeSet<i64> {
@@ -269,6 +270,15 @@ async fn a_rerun_after_a_crash_appends_nothing_twice() {
     assert_eq!(s.column("deletes", "tweet_id").await, vec![A]);
 }
 
+/// (bronze table, full refresh, replace): both tables promoted, then both refreshed, the first
+/// replacing silver, as `tweetlake promote silver [--full-refresh]` runs them.
+const BOTH_THEN_REFRESHED: [(&str, bool, bool); 4] = [
+    ("tweets", false, false),
+    ("more", false, false),
+    ("tweets", true, true),
+    ("more", true, false),
+];
+
 /// Two bronze tables feed silver; a full refresh replaces with the first and adds the second,
 /// whose earlier run must not count as done.
 #[tokio::test]
@@ -277,18 +287,8 @@ async fn a_full_refresh_over_two_bronze_tables_keeps_both() {
     s.bronze(&[line(V1, A)]).await;
     s.bronze_table("more", &[line(V2, B), r#"{"limit":{"track":3}}"#.into()])
         .await;
-    for (name, refresh, replace) in [
-        ("tweets", false, false),
-        ("more", false, false),
-        ("tweets", true, true),
-        ("more", true, false),
-    ] {
-        let options = PromoteOptions {
-            full_refresh: refresh,
-            replace,
-            ..Default::default()
-        };
-        promote(&s.config, &s.lake, name, options).await.unwrap();
+    for (name, refresh, replace) in BOTH_THEN_REFRESHED {
+        s.promote_table(name, refresh, replace).await;
         if name == "more" {
             assert_eq!(
                 s.ids("tweets", "tweet_id").await,
@@ -377,18 +377,8 @@ async fn a_sliced_full_refresh_over_two_bronze_tables_keeps_both() {
     s.bronze_table("more", &[line(V2, B)]).await;
     s.bronze_table("more", &[delete(C)]).await;
     s.bronze_table("more", &[bad]).await;
-    for (name, refresh, replace) in [
-        ("tweets", false, false),
-        ("more", false, false),
-        ("tweets", true, true),
-        ("more", true, false),
-    ] {
-        let options = PromoteOptions {
-            full_refresh: refresh,
-            replace,
-            ..Default::default()
-        };
-        promote(&s.config, &s.lake, name, options).await.unwrap();
+    for (name, refresh, replace) in BOTH_THEN_REFRESHED {
+        s.promote_table(name, refresh, replace).await;
         if name == "more" {
             assert_eq!(
                 s.ids("tweets", "tweet_id").await,
