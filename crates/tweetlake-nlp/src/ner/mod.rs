@@ -83,11 +83,18 @@ pub fn score(
     Ok(scores)
 }
 
-/// Builds entities from word-level tags and their probabilities.
+/// Builds entities from word-level tags and their probabilities. A span without a letter or digit
+/// (a lone `@` or `#` the tagger took for the start of a name) names nothing and is left out.
 pub fn entities_from_tags(text: &str, words: &[words::Word], tagged: &[(Tag, f32)]) -> Vec<Entity> {
     let tags: Vec<Tag> = tagged.iter().map(|t| t.0).collect();
     eval::spans(&tags)
         .into_iter()
+        .filter(|s| {
+            let (first, last) = (words[s.start], words[s.end - 1]);
+            text[first.byte_start..last.byte_end]
+                .chars()
+                .any(char::is_alphanumeric)
+        })
         .map(|s| {
             let (first, last) = (words[s.start], words[s.end - 1]);
             let score =
@@ -124,5 +131,21 @@ mod tests {
         assert_eq!(got[0].text, "Los Angeles Lakers");
         assert_eq!((got[0].start, got[0].end, got[0].label), (3, 21, Org));
         assert!((got[0].score - 0.7).abs() < 1e-6);
+    }
+
+    #[test]
+    fn a_span_of_symbols_alone_is_no_entity() {
+        let text = "# by @ X";
+        let words = words::split_words(text);
+        assert_eq!(words.len(), 4);
+        let tagged = [
+            (Tag::Begin(Misc), 0.6),
+            (Tag::Outside, 0.9),
+            (Tag::Begin(Per), 0.7),
+            (Tag::Begin(Org), 0.8),
+        ];
+        let got = entities_from_tags(text, &words, &tagged);
+        let texts: Vec<&str> = got.iter().map(|e| e.text.as_str()).collect();
+        assert_eq!(texts, ["X"]);
     }
 }
