@@ -90,10 +90,13 @@ fn load_config(cli: &Cli) -> Result<Config> {
 fn init_logging(config: &Config) -> Result<()> {
     // Dependencies log every snapshot at info; keep them at warn unless the filter names them.
     let mut level = config.log.level.clone();
-    // The kernel also logs a missing table (normal before the first commit) as an error.
+    // The kernel also logs a missing table (normal before the first commit) as an error, and
+    // delta-rs's merge warns on every run about a metric its own plan does not produce.
     for (quiet, at) in [
         ("buoyant_kernel", "off"),
+        // Before the merge's own entry, which contains this name.
         ("deltalake_core", "warn"),
+        ("deltalake_core::operations::merge", "error"),
         ("datafusion", "warn"),
     ] {
         if !level.contains(quiet) {
