@@ -30,7 +30,7 @@ labelled AS (
     SELECT * FROM per_rule
 )
 SELECT
-    date_trunc('minute', created_at) AS minute,
+    date_bin(INTERVAL '1 minute', created_at) AS minute,
     stream,
     count(*) AS tweets,
     sum(CASE WHEN sentiment_label = 'positive' THEN 1 ELSE 0 END) AS positive,
@@ -38,4 +38,4 @@ SELECT
     sum(CASE WHEN sentiment_label = 'neutral' THEN 1 ELSE 0 END) AS neutral,
     round(avg(CAST(sentiment_score AS DOUBLE)), 4) AS mean_score
 FROM labelled
-GROUP BY date_trunc('minute', created_at), stream
+GROUP BY date_bin(INTERVAL '1 minute', created_at), stream

@@ -10,14 +10,14 @@ WITH mentions AS (
 ),
 counted AS (
     SELECT
-        date_trunc('day', created_at) AS day,
+        date_bin(INTERVAL '1 day', created_at) AS day,
         entity.text AS entity,
         entity.label AS label,
         count(*) AS mentions,
         count(DISTINCT author_id) AS authors
     FROM mentions
     WHERE length(entity.text) > 1
-    GROUP BY date_trunc('day', created_at), entity.text, entity.label
+    GROUP BY date_bin(INTERVAL '1 day', created_at), entity.text, entity.label
 ),
 ranked AS (
     SELECT

@@ -9,12 +9,12 @@ WITH tags AS (
 ),
 counted AS (
     SELECT
-        date_trunc('hour', created_at) AS hour,
+        date_bin(INTERVAL '1 hour', created_at) AS hour,
         lower(tag) AS hashtag,
         count(*) AS tweets,
         count(DISTINCT author_id) AS authors
     FROM tags
-    GROUP BY date_trunc('hour', created_at), lower(tag)
+    GROUP BY date_bin(INTERVAL '1 hour', created_at), lower(tag)
 ),
 ranked AS (
     SELECT
