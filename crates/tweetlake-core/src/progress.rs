@@ -66,6 +66,8 @@ struct State {
     steps: usize,
     step: usize,
     name: String,
+    /// Which part of the step runs (`slice 2/5`), before each phase; empty for one part.
+    part: String,
     phase: String,
     done: u64,
     total: Option<u64>,
@@ -88,6 +90,7 @@ impl Progress {
                 steps: 0,
                 step: 0,
                 name: String::new(),
+                part: String::new(),
                 phase: String::new(),
                 done: 0,
                 total: None,
@@ -118,6 +121,7 @@ impl Progress {
         s.step += 1;
         s.steps = s.steps.max(s.step);
         s.name = name.to_string();
+        s.part.clear();
         s.phase.clear();
         s.total = None;
         s.done = 0;
@@ -127,6 +131,11 @@ impl Progress {
         s.running = true;
         drop(s);
         self.draw();
+    }
+
+    /// Which part of the current step runs now (`slice 2/5`); the phases that follow show it.
+    pub fn part(&self, part: impl Display) {
+        self.state().part = part.to_string();
     }
 
     /// What the current step is doing now.
@@ -248,6 +257,10 @@ fn render(s: &State, now: Instant) -> String {
     let mut line = format!("[{}/{}] {}", s.step, s.steps, s.name);
     if !s.phase.is_empty() {
         line.push_str(": ");
+        if !s.part.is_empty() {
+            line.push_str(&s.part);
+            line.push_str(": ");
+        }
         line.push_str(&s.phase);
     }
     if let Some(total) = s.total {
@@ -310,6 +323,7 @@ mod tests {
             steps: 5,
             step: 2,
             name: "gold.top_hashtags_hourly".into(),
+            part: String::new(),
             phase: "recomputing 12 windows".into(),
             done: 0,
             total: None,
@@ -343,6 +357,17 @@ mod tests {
         assert_eq!(
             render(&s, now),
             "[2/5] gold.top_hashtags_hourly: NER 12000/100000 tweets (12%), 400/s, ETA 3:40, 3s"
+        );
+    }
+
+    #[test]
+    fn renders_the_part_before_the_phase() {
+        let now = Instant::now();
+        let mut s = state(now);
+        s.part = "slice 2/5".into();
+        assert_eq!(
+            render(&s, now),
+            "[2/5] gold.top_hashtags_hourly: slice 2/5: recomputing 12 windows, 3s"
         );
     }
 

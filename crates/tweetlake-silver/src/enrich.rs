@@ -88,15 +88,10 @@ impl Enricher {
         out
     }
 
-    /// Fills every row's entities and sentiment; `label` prefixes the progress phases.
-    pub fn apply(
-        &mut self,
-        rows: &mut TweetRows,
-        progress: &Progress,
-        label: &str,
-    ) -> Result<(), SilverError> {
+    /// Fills every row's entities and sentiment.
+    pub fn apply(&mut self, rows: &mut TweetRows, progress: &Progress) -> Result<(), SilverError> {
         if let Some(scorer) = &self.sentiment {
-            progress.phase(format_args!("{label}scoring sentiment"));
+            progress.phase("scoring sentiment");
             let _span = info_span!("sentiment", rows = rows.len()).entered();
             let scores: Vec<_> = rows.texts().map(|t| scorer.score(t)).collect();
             for (e, s) in rows.enrichment_mut().iter_mut().zip(scores) {
@@ -106,7 +101,7 @@ impl Enricher {
         if let Some(model) = &mut self.ner {
             let texts: Vec<String> = rows.texts().map(str::to_string).collect();
             let mut found = Vec::with_capacity(texts.len());
-            progress.count(format_args!("{label}NER"), texts.len() as u64, "tweets");
+            progress.count("NER", texts.len() as u64, "tweets");
             for (i, chunk) in texts.chunks(NER_CHUNK).enumerate() {
                 let _span = info_span!("ner_batch", batch = i, texts = chunk.len()).entered();
                 found.extend(

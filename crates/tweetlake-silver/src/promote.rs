@@ -159,10 +159,6 @@ async fn promote_until(
             metadata: enricher.commit_metadata(),
             bronze_table: bronze_table.to_string(),
             started_us: chrono::Utc::now().timestamp_micros(),
-            label: match ends.len() {
-                1 => String::new(),
-                n => format!("slice {}/{n}: ", i + 1),
-            },
         };
         let mut slice_bronze = bronze.clone();
         if end != to_version {
@@ -170,6 +166,9 @@ async fn promote_until(
                 .load_version(end as u64)
                 .await
                 .map_err(delta("loading bronze"))?;
+        }
+        if ends.len() > 1 {
+            progress.part(format_args!("slice {}/{}", i + 1, ends.len()));
         }
         let span = info_span!("promote_silver", bronze_table, from = ?from, to = end);
         let mut work = Work {
@@ -221,7 +220,6 @@ async fn promote_slice(
         progress,
     } = work;
     let replace = run.mode == SaveMode::Overwrite;
-    let label = &run.label;
     let mut report = PromoteReport::default();
     // Bronze only appends; a compaction's rewritten files are read again and deduplicated
     // like any replay.
@@ -231,11 +229,7 @@ async fn promote_slice(
         .added;
     let mut sorted = Sorted::default();
     let store = bronze.object_store();
-    progress.count(
-        format_args!("{label}reading bronze"),
-        files.len() as u64,
-        "files",
-    );
+    progress.count("reading bronze", files.len() as u64, "files");
     for (index, path) in files.iter().enumerate() {
         let rows = read_file(store.clone(), path.clone())
             .await
@@ -245,7 +239,7 @@ async fn promote_slice(
         }
         progress.advance(1);
     }
-    progress.phase(format_args!("{label}looking up deletes and stored tweets"));
+    progress.phase("looking up deletes and stored tweets");
     sorted.supersede_edits();
     report.bronze_rows = sorted.rows;
     report.duplicates = sorted.duplicates;
@@ -301,8 +295,8 @@ async fn promote_slice(
         origins.push((file, raw, lineage.clone()));
         rows.push(t, lineage);
     }
-    enricher.apply(&mut rows, progress, label)?;
-    progress.phase(format_args!("{label}checking expectations"));
+    enricher.apply(&mut rows, progress)?;
+    progress.phase("checking expectations");
     let outcome = expectations.check(&rows.to_batch()?)?;
     drop(rows);
     for (i, rule) in &outcome.dropped {
@@ -320,7 +314,7 @@ async fn promote_slice(
     report.dropped = outcome.dropped.len() as u64;
     report.quarantined += report.dropped;
     report.quality = outcome.counts.clone();
-    progress.phase(format_args!("{label}writing side tables"));
+    progress.phase("writing side tables");
     write_side_tables(tables, bronze, &files, &sorted, &outcome.counts, run).await?;
     if stage == Stage::SideTables {
         return Ok(report);
@@ -331,7 +325,7 @@ async fn promote_slice(
         notices: &new_notices,
     };
     progress.phase(format_args!(
-        "{label}merging {} tweets into silver/tweets",
+        "merging {} tweets into silver/tweets",
         outcome.kept.num_rows()
     ));
     report.tweets_inserted = upsert_tweets(&mut tables.tweets, outcome.kept, changes, run).await?;
@@ -411,8 +405,6 @@ struct Run {
     metadata: Vec<(String, serde_json::Value)>,
     bronze_table: String,
     started_us: i64,
-    /// `slice 2/5: ` before each progress phase when the run has several slices.
-    label: String,
 }
 
 impl Run {
