@@ -44,40 +44,34 @@ impl LakeCatalog {
     /// Lists and loads every table at the snapshot `travel` asks for.
     pub async fn discover_at(lake: &Lake, travel: &TimeTravel) -> Result<LakeCatalog, GoldError> {
         let mut tables = BTreeMap::new();
-        for layer in LAYERS {
-            for table in list_tables(lake, layer).await? {
-                let name = TableName {
-                    layer: layer.as_str().to_string(),
-                    table,
-                };
-                let url = lake.table_url(layer, &name.table);
-                let mut delta = open_table(&url, lake.storage_options()).await?;
-                if !exists(&delta) {
-                    continue;
+        for (layer, name) in lake_tables(lake).await? {
+            let url = lake.table_url(layer, &name.table);
+            let mut delta = open_table(&url, lake.storage_options()).await?;
+            if !exists(&delta) {
+                continue;
+            }
+            let travelled = if let Some(version) = travel.versions.get(&name) {
+                delta.load_version(*version as u64).await.map(|_| true)
+            } else if let Some(at) = travel.as_of {
+                // A table created after that instant is left out (delta-rs would load its
+                // first version instead).
+                match first_commit_after(&delta, at).await {
+                    true => Ok(false),
+                    false => delta.load_with_datetime(at).await.map(|_| true),
                 }
-                let travelled = if let Some(version) = travel.versions.get(&name) {
-                    delta.load_version(*version as u64).await.map(|_| true)
-                } else if let Some(at) = travel.as_of {
-                    // A table created after that instant is left out (delta-rs would load its
-                    // first version instead).
-                    match first_commit_after(&delta, at).await {
-                        true => Ok(false),
-                        false => delta.load_with_datetime(at).await.map(|_| true),
-                    }
-                } else {
-                    Ok(true)
-                };
-                match travelled {
-                    Ok(true) => {
-                        tables.insert(name, delta);
-                    }
-                    Ok(false) => {}
-                    Err(source) => {
-                        return Err(GoldError::Delta {
-                            what: format!("loading {name} at the requested version"),
-                            source: Box::new(source),
-                        })
-                    }
+            } else {
+                Ok(true)
+            };
+            match travelled {
+                Ok(true) => {
+                    tables.insert(name, delta);
+                }
+                Ok(false) => {}
+                Err(source) => {
+                    return Err(GoldError::Delta {
+                        what: format!("loading {name} at the requested version"),
+                        source: Box::new(source),
+                    })
                 }
             }
         }
@@ -96,31 +90,25 @@ impl LakeCatalog {
     /// and picks up tables created since; returns the tables that changed.
     pub async fn refresh(&mut self, lake: &Lake) -> Result<Vec<TableName>, GoldError> {
         let mut changed = Vec::new();
-        for layer in LAYERS {
-            for table in list_tables(lake, layer).await? {
-                let name = TableName {
-                    layer: layer.as_str().to_string(),
-                    table,
-                };
-                let delta_err = |source| GoldError::Delta {
-                    what: format!("reloading {name}"),
-                    source: Box::new(source),
-                };
-                match self.tables.get_mut(&name) {
-                    Some(known) => {
-                        let before = known.version();
-                        known.update_incremental(None).await.map_err(delta_err)?;
-                        if known.version() != before {
-                            changed.push(name);
-                        }
+        for (layer, name) in lake_tables(lake).await? {
+            let delta_err = |source| GoldError::Delta {
+                what: format!("reloading {name}"),
+                source: Box::new(source),
+            };
+            match self.tables.get_mut(&name) {
+                Some(known) => {
+                    let before = known.version();
+                    known.update_incremental(None).await.map_err(delta_err)?;
+                    if known.version() != before {
+                        changed.push(name);
                     }
-                    None => {
-                        let url = lake.table_url(layer, &name.table);
-                        let delta = open_table(&url, lake.storage_options()).await?;
-                        if exists(&delta) {
-                            self.tables.insert(name.clone(), delta);
-                            changed.push(name);
-                        }
+                }
+                None => {
+                    let url = lake.table_url(layer, &name.table);
+                    let delta = open_table(&url, lake.storage_options()).await?;
+                    if exists(&delta) {
+                        self.tables.insert(name.clone(), delta);
+                        changed.push(name);
                     }
                 }
             }
@@ -272,6 +260,21 @@ pub(crate) async fn list_folder(
 }
 
 /// The names under `<root>/<layer>/` that hold a `_delta_log`.
+/// Every Delta table of every layer, in layer then name order.
+async fn lake_tables(lake: &Lake) -> Result<Vec<(Layer, TableName)>, GoldError> {
+    let mut out = Vec::new();
+    for layer in LAYERS {
+        for table in list_tables(lake, layer).await? {
+            let name = TableName {
+                layer: layer.as_str().to_string(),
+                table,
+            };
+            out.push((layer, name));
+        }
+    }
+    Ok(out)
+}
+
 async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, GoldError> {
     let url = lake.layer_url(layer);
     let Some((store, listing)) = list_folder(lake, &url).await? else {
