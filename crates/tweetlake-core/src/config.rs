@@ -42,6 +42,10 @@ pub struct LakeConfig {
     pub root: String,
     /// Extra object-store options (e.g. `aws_endpoint_url`); AWS_* environment variables also apply.
     pub storage_options: BTreeMap<String, String>,
+    /// How often a promotion or maintenance step runs again when another writer's commit to the
+    /// same table conflicted with its own (a compaction beside a merge), waiting 0.5 s, 1 s, 2 s …
+    /// (at most 30 s) in between. 0 fails at the first conflict.
+    pub conflict_retries: u32,
 }
 
 impl Default for LakeConfig {
@@ -49,6 +53,7 @@ impl Default for LakeConfig {
         Self {
             root: "file://./lake".into(),
             storage_options: BTreeMap::new(),
+            conflict_retries: 5,
         }
     }
 }

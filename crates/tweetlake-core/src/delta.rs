@@ -5,6 +5,9 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use deltalake::arrow::array::RecordBatch;
+use deltalake::arrow::compute::cast;
+use deltalake::arrow::datatypes::{DataType, Schema};
+use deltalake::arrow::error::ArrowError;
 use deltalake::logstore::object_store::ObjectStoreExt as _;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use deltalake::parquet::arrow::ProjectionMask;
@@ -12,6 +15,9 @@ use deltalake::{DeltaTable, DeltaTableBuilder, DeltaTableError, ObjectStore, Pat
 use url::Url;
 
 use crate::error::CoreError;
+
+pub mod commits;
+pub use commits::data_changes;
 
 /// The Delta `txn` application id that stores the last written offset of one topic-partition.
 pub fn txn_app_id(app_id: &str, topic: &str, partition: i32) -> String {
@@ -117,6 +123,10 @@ pub async fn file_changes(
 
 /// The batches of one data file, with only `columns`. Files are a few MB (writers cut them by
 /// their buffer caps), so each is fetched whole and decoded from memory.
+///
+/// Strings and binaries come back as `Utf8` and `Binary` whatever Arrow type the writer recorded:
+/// delta-rs's compaction writes `Utf8View`/`BinaryView` into files whose siblings hold the plain
+/// types, and the Delta schema (`string`, `binary`) does not tell the two apart.
 pub async fn read_columns(
     store: &Arc<dyn ObjectStore>,
     path: &Path,
@@ -126,5 +136,55 @@ pub async fn read_columns(
     let builder = ParquetRecordBatchReaderBuilder::try_new(bytes)?;
     let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
     let reader = builder.with_projection(mask).build()?;
-    Ok(reader.collect::<Result<Vec<_>, _>>()?)
+    reader
+        .map(|batch| Ok(without_view_types(batch?)?))
+        .collect()
+}
+
+/// `batch` with its top-level `Utf8View` and `BinaryView` columns cast to `Utf8` and `Binary`.
+fn without_view_types(batch: RecordBatch) -> Result<RecordBatch, ArrowError> {
+    let plain = |t: &DataType| match t {
+        DataType::Utf8View => Some(DataType::Utf8),
+        DataType::BinaryView => Some(DataType::Binary),
+        _ => None,
+    };
+    let schema = batch.schema();
+    if !schema
+        .fields()
+        .iter()
+        .any(|f| plain(f.data_type()).is_some())
+    {
+        return Ok(batch);
+    }
+    let mut fields = Vec::with_capacity(schema.fields().len());
+    let mut columns = Vec::with_capacity(fields.capacity());
+    for (field, column) in schema.fields().iter().zip(batch.columns()) {
+        match plain(field.data_type()) {
+            Some(to) => {
+                columns.push(cast(column, &to)?);
+                fields.push(field.as_ref().clone().with_data_type(to));
+            }
+            None => {
+                columns.push(column.clone());
+                fields.push(field.as_ref().clone());
+            }
+        }
+    }
+    RecordBatch::try_new(Arc::new(Schema::new(fields)), columns)
+}
+
+/// Whether a commit failed because another writer committed first something this one conflicts
+/// with (a compaction removed files a merge read, or the reverse). Running the operation again on
+/// the new snapshot is the remedy.
+pub fn is_commit_conflict(error: &DeltaTableError) -> bool {
+    use deltalake::kernel::transaction::TransactionError;
+    matches!(
+        error,
+        DeltaTableError::VersionAlreadyExists(_)
+            | DeltaTableError::Transaction {
+                source: TransactionError::CommitConflict(_)
+                    | TransactionError::MaxCommitAttempts(_)
+                    | TransactionError::VersionAlreadyExists(_)
+            }
+    )
 }

@@ -8,6 +8,7 @@ use url::Url;
 
 use crate::config::LakeConfig;
 use crate::error::CoreError;
+use crate::retry::RetryPolicy;
 
 /// A layer of the medallion lake.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,6 +33,7 @@ impl Layer {
 pub struct Lake {
     root: Url,
     storage_options: HashMap<String, String>,
+    conflict_retry: RetryPolicy,
 }
 
 impl Lake {
@@ -45,7 +47,13 @@ impl Lake {
                 .iter()
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
+            conflict_retry: RetryPolicy::new(config.conflict_retries),
         })
+    }
+
+    /// How to retry a step whose commit conflicted with another writer's (`lake.conflict_retries`).
+    pub fn conflict_retry(&self) -> RetryPolicy {
+        self.conflict_retry
     }
 
     pub fn root(&self) -> &Url {

@@ -8,11 +8,13 @@ pub mod error;
 pub mod lake;
 pub mod metrics_http;
 pub mod progress;
+pub mod retry;
 
 pub use config::{Config, ConfigSource, Overrides};
 pub use error::{ConfigError, CoreError};
 pub use lake::{Lake, Layer};
 pub use progress::{Progress, ProgressOutput};
+pub use retry::{retry_on_conflict, RetryPolicy};
 
 /// Re-exported so that every crate uses the one arrow/parquet/datafusion that deltalake pins.
 pub use deltalake;

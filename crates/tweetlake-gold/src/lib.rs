@@ -41,3 +41,16 @@ pub enum GoldError {
     #[error(transparent)]
     Core(#[from] CoreError),
 }
+
+impl GoldError {
+    /// Whether another writer's commit to the same table (a compaction) made this one fail;
+    /// running the model again on the new snapshot is the remedy.
+    pub fn is_commit_conflict(&self) -> bool {
+        match self {
+            GoldError::Delta { source, .. } | GoldError::Core(CoreError::Delta { source, .. }) => {
+                tweetlake_core::delta::is_commit_conflict(source)
+            }
+            _ => false,
+        }
+    }
+}

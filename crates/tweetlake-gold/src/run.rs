@@ -9,17 +9,17 @@ use std::time::Instant;
 
 use tracing::{info_span, warn, Instrument};
 use tweetlake_core::config::Config;
-use tweetlake_core::delta::{app_txn_version, exists, file_changes, open_table};
+use tweetlake_core::delta::{app_txn_version, data_changes, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::common::TableReference;
 use tweetlake_core::deltalake::datafusion::logical_expr::Expr;
 use tweetlake_core::deltalake::datafusion::prelude::{DataFrame, SessionContext};
-use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
+use tweetlake_core::deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::operations::write::SchemaMode;
-use tweetlake_core::deltalake::protocol::SaveMode;
+use tweetlake_core::deltalake::protocol::{DeltaOperation, SaveMode};
 use tweetlake_core::deltalake::DeltaTable;
-use tweetlake_core::{Lake, Layer, Progress};
+use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 
 use crate::catalog::{register_table, LakeCatalog};
 use crate::graph::ModelGraph;
@@ -60,6 +60,8 @@ pub struct ModelReport {
     pub rows_written: u64,
     pub version: Option<i64>,
     pub seconds: f64,
+    /// Times the model ran again because another writer (a compaction) committed first.
+    pub conflict_retries: u32,
 }
 
 /// Runs the selected models of `config.gold.models_dir` against the lake.
@@ -84,13 +86,7 @@ pub async fn promote_gold(
             layer: Layer::Gold.as_str().into(),
             table: model.name.clone(),
         };
-        let gold = match catalog.get(&name) {
-            Some(table) => table.clone(),
-            None => {
-                let url = lake.table_url(Layer::Gold, &model.name);
-                open_table(&url, lake.storage_options()).await?
-            }
-        };
+        let url = lake.table_url(Layer::Gold, &model.name);
         let run = Run {
             config,
             ctx: &ctx,
@@ -99,7 +95,21 @@ pub async fn promote_gold(
             full_refresh: options.full_refresh,
             progress,
         };
-        let (report, written) = run_model(&run, model, gold).instrument(span).await?;
+        // A conflict (maintenance compacted this table meanwhile) runs the model again on the
+        // table as it is now; its sources are read at the same versions.
+        let what = format!("gold.{}", model.name);
+        let ((mut report, written), retries) = retry_on_conflict(
+            lake.conflict_retry(),
+            &what,
+            GoldError::is_commit_conflict,
+            || async {
+                let gold = open_table(&url, lake.storage_options()).await?;
+                run_model(&run, model, gold).await
+            },
+        )
+        .instrument(span)
+        .await?;
+        report.conflict_retries = retries;
         // Later models that read this one see what was just written.
         if let Some(table) = written {
             register_table(&ctx, &name, &table).await?;
@@ -237,6 +247,7 @@ async fn run_model(
         rows_written,
         version,
         seconds: started.elapsed().as_secs_f64(),
+        conflict_retries: 0,
     };
     if full_reason.is_none() && !changed {
         let version = gold.version().map(|v| v as i64);
@@ -249,6 +260,14 @@ async fn run_model(
         }
         _ => None,
     };
+    // Sources changed without changing rows (a compaction, a commit of offsets alone): nothing to
+    // recompute, but the versions are recorded so the next run does not look again.
+    if let Some(set) = windows.as_ref().filter(|set| set.is_empty()) {
+        let written = record_consumed(gold, model, &sources).await?;
+        let version = written.version().map(|v| v as i64);
+        let kind = RunKind::Incremental { windows: set.len() };
+        return Ok((report(kind, 0, version), Some(written)));
+    }
     let kind = match (&windows, full_reason) {
         (Some(set), _) => RunKind::Incremental { windows: set.len() },
         (None, Some(reason)) => RunKind::Full(reason),
@@ -298,8 +317,14 @@ async fn touched_windows(
     let mut set = WindowSet::new(window);
     for source in sources.iter().filter(|s| s.consumed != Some(s.current)) {
         let column = source_time_column(source, model)?;
-        let changes = match file_changes(&source.table, source.consumed).await {
-            Ok(changes) => changes,
+        // Changes commit by commit: a compaction of the source rewrites no rows, so it
+        // recomputes no window.
+        let changes = match data_changes(&source.table, source.consumed).await {
+            Ok(Some(changes)) => changes,
+            Ok(None) => {
+                warn!(source = %source.name, "the log no longer has every commit since version {:?}; rebuilding whole", source.consumed);
+                return Ok(None);
+            }
             Err(e) => {
                 warn!(source = %source.name, "cannot read what changed since version {:?} ({e}); rebuilding whole", source.consumed);
                 return Ok(None);
@@ -380,6 +405,58 @@ fn check_output(model: &Model, df: &DataFrame) -> Result<(), GoldError> {
     Ok(())
 }
 
+/// The `txn` actions that record the source versions this run consumed.
+fn consumed_txns(sources: &[SourceState]) -> Vec<Transaction> {
+    sources
+        .iter()
+        .map(|s| Transaction::new(s.app.clone(), s.current))
+        .collect()
+}
+
+/// Commits the consumed source versions alone.
+async fn record_consumed(
+    mut gold: DeltaTable,
+    model: &Model,
+    sources: &[SourceState],
+) -> Result<DeltaTable, GoldError> {
+    let err = |source| GoldError::Delta {
+        what: format!("recording the source versions of gold.{}", model.name),
+        source: Box::new(source),
+    };
+    let snapshot = gold.snapshot().map_err(err)?;
+    CommitBuilder::from(
+        CommitProperties::default()
+            .with_application_transactions(consumed_txns(sources))
+            .with_metadata(commit_metadata(model, "no window changed")),
+    )
+    .build(
+        Some(snapshot),
+        gold.log_store(),
+        DeltaOperation::Write {
+            mode: SaveMode::Append,
+            partition_by: None,
+            predicate: None,
+        },
+    )
+    .await
+    .map_err(err)?;
+    gold.update_incremental(None).await.map_err(err)?;
+    Ok(gold)
+}
+
+/// What every gold commit says of itself: the model, its SQL (how the next run tells whether it
+/// changed) and how this run brought it up to date.
+fn commit_metadata(model: &Model, run: &str) -> [(String, serde_json::Value); 3] {
+    [
+        (
+            "tweetlake.gold.model".to_string(),
+            serde_json::json!(model.name),
+        ),
+        (SQL_KEY.to_string(), serde_json::json!(model.sql)),
+        ("tweetlake.gold.run".to_string(), serde_json::json!(run)),
+    ]
+}
+
 async fn write(
     gold: DeltaTable,
     model: &Model,
@@ -388,24 +465,9 @@ async fn write(
     batches: Vec<RecordBatch>,
     predicate: Option<Expr>,
 ) -> Result<DeltaTable, GoldError> {
-    let txns = sources
-        .iter()
-        .map(|s| Transaction::new(s.app.clone(), s.current))
-        .collect();
-    let metadata = [
-        (
-            "tweetlake.gold.model".to_string(),
-            serde_json::json!(model.name),
-        ),
-        (SQL_KEY.to_string(), serde_json::json!(model.sql)),
-        (
-            "tweetlake.gold.run".to_string(),
-            serde_json::json!(describe(kind)),
-        ),
-    ];
     let props = CommitProperties::default()
-        .with_application_transactions(txns)
-        .with_metadata(metadata);
+        .with_application_transactions(consumed_txns(sources))
+        .with_metadata(commit_metadata(model, &describe(kind)));
     let mut builder = gold
         .write(batches)
         .with_save_mode(SaveMode::Overwrite)
@@ -423,19 +485,23 @@ async fn write(
     })
 }
 
-/// The SQL the table's latest commit was built with.
+/// The SQL the table was last built with: from the newest commit that gold wrote, passing over
+/// the compactions and vacuums that maintenance committed since (they carry no SQL).
 async fn last_sql(gold: &DeltaTable) -> Option<String> {
     use futures::TryStreamExt;
     if !exists(gold) {
         return None;
     }
-    let history: Vec<_> = gold.history(Some(1)).try_collect().await.ok()?;
-    history
-        .first()?
-        .info
-        .get(SQL_KEY)?
-        .as_str()
-        .map(str::to_string)
+    // The last few commits first: listing the whole log costs a request per thousand commits.
+    for limit in [Some(16), None] {
+        let mut history = gold.history(limit);
+        while let Ok(Some(commit)) = history.try_next().await {
+            if let Some(sql) = commit.info.get(SQL_KEY) {
+                return sql.as_str().map(str::to_string);
+            }
+        }
+    }
+    None
 }
 
 fn query_err(

@@ -12,7 +12,7 @@ use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::operations::vacuum::VacuumMode;
 use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
-use tweetlake_core::{Lake, Progress};
+use tweetlake_core::{retry_on_conflict, Lake, Progress};
 use tweetlake_gold::{LakeCatalog, TableName};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,23 @@ pub struct TableReport {
     pub files_vacuumed: usize,
     /// Why the retention was raised above the configured one, if it was.
     pub retention_raised_by: Option<String>,
+    /// Times this table's maintenance ran again because a promotion committed to it first.
+    pub conflict_retries: u32,
+    /// Why maintenance of this table stopped, when it did; the other tables are still maintained.
+    pub error: Option<String>,
+}
+
+impl MaintainError {
+    /// Whether a promotion's commit to the same table made this one fail (a merge removed files
+    /// the compaction read); maintaining the table again on the new snapshot is the remedy.
+    pub fn is_commit_conflict(&self) -> bool {
+        match self {
+            MaintainError::Delta { source, .. } => {
+                tweetlake_core::delta::is_commit_conflict(source)
+            }
+            _ => false,
+        }
+    }
 }
 
 /// A downstream table that records, as a Delta `txn`, the version of a source it has consumed.
@@ -83,6 +100,13 @@ pub async fn maintain(
         .filter(|n| options.tables.is_empty() || options.tables.contains(n))
         .cloned()
         .collect();
+    if config.maintain.vacuum {
+        for name in &names {
+            if let Some(table) = catalog.get(name) {
+                check_retention(name, table, config.maintain.vacuum_retention_hours)?;
+            }
+        }
+    }
     let progress = &options.progress;
     progress.steps(names.len());
     let mut reports = Vec::new();
@@ -93,9 +117,45 @@ pub async fn maintain(
         let span = info_span!("maintain", table = %name, step = i + 1, of = names.len());
         progress.step(name);
         let consumers = consumers_of(config, &catalog, name);
-        let report = maintain_table(config, &catalog, name, table, &consumers, options)
-            .instrument(span)
-            .await?;
+        // A promotion that commits to the table meanwhile wins; maintain it again as it is then.
+        // A table that still fails is reported and the others are maintained all the same: one
+        // table's trouble must not leave the rest without checkpoints and vacuum.
+        let attempt = retry_on_conflict(
+            lake.conflict_retry(),
+            &format!("maintaining {name}"),
+            MaintainError::is_commit_conflict,
+            || {
+                let mut table = table.clone();
+                let consumers = &consumers;
+                let catalog = &catalog;
+                async move {
+                    table.load().await.map_err(|source| MaintainError::Delta {
+                        table: name.to_string(),
+                        what: "loading",
+                        source: Box::new(source),
+                    })?;
+                    maintain_table(config, catalog, name, table, consumers, options).await
+                }
+            },
+        )
+        .instrument(span)
+        .await;
+        let report = match attempt {
+            Ok((report, retries)) => TableReport {
+                conflict_retries: retries,
+                ..report
+            },
+            Err(e) => {
+                warn!(table = %name, "maintenance failed: {e}");
+                progress.finish_step(format_args!("failed: {e}"));
+                reports.push(TableReport {
+                    table: name.to_string(),
+                    error: Some(e.to_string()),
+                    ..Default::default()
+                });
+                continue;
+            }
+        };
         progress.finish_step(format_args!(
             "{} files, {} compacted into {}, checkpoint {:?}, {} old log files removed, {} files vacuumed",
             report.files_before,
@@ -192,21 +252,6 @@ async fn maintain_table(
     let configured = config.maintain.vacuum_retention_hours;
     let (hours, raised_by) =
         guarded_retention(catalog, name, &table, consumers, configured).await?;
-    let floor = table
-        .snapshot()
-        .map_err(err("reading the table's properties"))?
-        .table_config()
-        .deleted_file_retention_duration();
-    if u128::from(hours) * 3_600_000 < floor.as_millis() {
-        return Err(MaintainError::Refused {
-            table: name.to_string(),
-            reason: format!(
-                "maintain.vacuum_retention_hours = {hours} is shorter than the table's \
-                 delta.deletedFileRetentionDuration ({} h): readers of older snapshots could lose files",
-                floor.as_secs() / 3600
-            ),
-        });
-    }
     // Full mode also deletes orphans (files a crashed writer never committed, and removed files
     // whose expired tombstones a checkpoint dropped) once older than the retention. While a
     // consumer lags, tombstones older than the table's own retention may already be gone from
@@ -226,6 +271,31 @@ async fn maintain_table(
     report.files_vacuumed = metrics.files_deleted.len();
     report.retention_raised_by = raised_by;
     Ok(report)
+}
+
+/// A configured vacuum retention below a table's `delta.deletedFileRetentionDuration` is refused
+/// before any table is touched: readers of older snapshots could lose files.
+fn check_retention(name: &TableName, table: &DeltaTable, hours: u64) -> Result<(), MaintainError> {
+    let floor = table
+        .snapshot()
+        .map_err(|source| MaintainError::Delta {
+            table: name.to_string(),
+            what: "reading the table's properties",
+            source: Box::new(source),
+        })?
+        .table_config()
+        .deleted_file_retention_duration();
+    if u128::from(hours) * 3_600_000 < floor.as_millis() {
+        return Err(MaintainError::Refused {
+            table: name.to_string(),
+            reason: format!(
+                "maintain.vacuum_retention_hours = {hours} is shorter than the table's \
+                 delta.deletedFileRetentionDuration ({} h): readers of older snapshots could lose files",
+                floor.as_secs() / 3600
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// The configured retention, raised to reach back past the first commit a consumer has not

@@ -199,15 +199,21 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
 async fn refuses_a_retention_below_the_tables_own() {
     let dir = tempfile::tempdir().unwrap();
     let (config, lake) = lake_at(dir.path(), 24);
-    table(&lake, Layer::Bronze, "tweets")
+    let written = table(&lake, Layer::Bronze, "tweets")
         .await
         .write(vec![batch(0..10)])
+        .await
+        .unwrap()
+        .write(vec![batch(10..20)])
         .await
         .unwrap();
     let err = maintain(&config, &lake, &MaintainOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(err, MaintainError::Refused { .. }), "{err}");
+    // Refused before anything was done: the two small files were not compacted.
+    let after = table(&lake, Layer::Bronze, "tweets").await;
+    assert_eq!(after.version(), written.version());
     let text = err.to_string();
     assert!(
         text.contains("bronze.tweets") && text.contains("168 h"),

@@ -45,3 +45,17 @@ pub enum SilverError {
         example: i64,
     },
 }
+
+impl SilverError {
+    /// Whether another writer's commit to the same table made this run's commit fail; running it
+    /// again on the new snapshot redoes only what did not commit.
+    pub fn is_commit_conflict(&self) -> bool {
+        match self {
+            SilverError::Delta { source, .. } => tweetlake_core::delta::is_commit_conflict(source),
+            SilverError::Core(CoreError::Delta { source, .. }) => {
+                tweetlake_core::delta::is_commit_conflict(source)
+            }
+            _ => false,
+        }
+    }
+}

@@ -7,12 +7,12 @@ use std::collections::HashSet;
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::Config;
-use tweetlake_core::delta::{app_txn_version, exists, file_changes, open_table};
+use tweetlake_core::delta::{app_txn_version, data_changes, exists, file_changes, open_table};
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
-use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
-use tweetlake_core::{Lake, Layer, Progress};
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 use tweetlake_twitter::Tweet;
 
 use crate::bronze_read::{read_file, read_ids, stored_ids};
@@ -50,6 +50,8 @@ pub struct PromoteReport {
     pub control_messages: u64,
     /// Every expectation's counts in this run.
     pub quality: Vec<RuleCount>,
+    /// Times the run started again because another writer (a compaction) committed first.
+    pub conflict_retries: u32,
 }
 
 /// The silver tables, opened.
@@ -79,14 +81,25 @@ impl Tables {
     }
 }
 
-/// Promotes one bronze table into silver.
+/// Promotes one bronze table into silver. A commit that conflicts with another writer's (a
+/// compaction of silver beside this run's merge) runs the promotion again: it resumes from what
+/// each table recorded, as after a crash.
 pub async fn promote(
     config: &Config,
     lake: &Lake,
     bronze_table: &str,
     options: PromoteOptions,
 ) -> Result<PromoteReport, SilverError> {
-    promote_until(config, lake, bronze_table, options, Stage::Done).await
+    let what = format!("promote silver from bronze/{bronze_table}");
+    let (mut report, retries) = retry_on_conflict(
+        lake.conflict_retry(),
+        &what,
+        SilverError::is_commit_conflict,
+        || promote_until(config, lake, bronze_table, options.clone(), Stage::Done),
+    )
+    .await?;
+    report.conflict_retries = retries;
+    Ok(report)
 }
 
 /// How far a run goes; tests stop one early to stand for a crash.
@@ -221,12 +234,7 @@ async fn promote_slice(
     } = work;
     let replace = run.mode == SaveMode::Overwrite;
     let mut report = PromoteReport::default();
-    // Bronze only appends; a compaction's rewritten files are read again and deduplicated
-    // like any replay.
-    let files = file_changes(bronze, run.from_version)
-        .await
-        .map_err(delta("listing bronze files"))?
-        .added;
+    let files = new_files(bronze, run.from_version).await?;
     let mut sorted = Sorted::default();
     let store = bronze.object_store();
     progress.count("reading bronze", files.len() as u64, "files");
@@ -352,6 +360,28 @@ impl PromoteReport {
             }
         }
     }
+}
+
+/// The bronze files whose rows are new since version `since`, up to the version `bronze` is loaded
+/// at: what appends added, never a compaction's rewrite of rows silver has read already. Where log
+/// cleanup removed commits of that range, the snapshots are compared instead; a compacted file
+/// is then read again, and only silver/tweets' merge keeps that from counting twice.
+async fn new_files(bronze: &DeltaTable, since: Option<i64>) -> Result<Vec<Path>, SilverError> {
+    if let Some(changes) = data_changes(bronze, since)
+        .await
+        .map_err(delta("reading bronze's log"))?
+    {
+        return Ok(changes.added);
+    }
+    tracing::warn!(
+        since,
+        "bronze's log no longer has every commit since the version silver consumed; \
+         comparing snapshots instead"
+    );
+    Ok(file_changes(bronze, since)
+        .await
+        .map_err(delta("listing bronze files"))?
+        .added)
 }
 
 /// The ids among `tweets` that silver/tweets holds, looked up in their event dates only.

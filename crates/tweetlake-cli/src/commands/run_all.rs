@@ -1,6 +1,7 @@
 //! `tweetlake run`: the whole pipeline in one process. The ingester runs continuously; every
 //! `run.promote_every_seconds` silver and then gold are promoted; once a day at
-//! `run.maintain_hour_utc` every table is maintained; `tweetlake serve` runs beside them. One
+//! `run.maintain_hour_utc` (or every `run.maintain_every_seconds`) every table is maintained,
+//! beside the promotions; `tweetlake serve` runs beside them. One
 //! SIGTERM/SIGINT stops them all: the ingester commits what it buffered, a promotion under way
 //! finishes its step. A failed promotion is logged and retried next time, as a timer would.
 
@@ -28,6 +29,7 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<()> {
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let schedule = tokio::spawn(promotions(config.clone(), lake.clone(), stop_rx.clone()));
+    let maintenance = tokio::spawn(maintenance(config.clone(), lake.clone(), stop_rx.clone()));
     let serve = config.run.serve.then(|| {
         let (config, lake, stop) = (config.serve.clone(), lake.clone(), stopped(stop_rx.clone()));
         tokio::spawn(async move { tweetlake_serve::serve(&config, &lake, stop).await })
@@ -42,16 +44,16 @@ pub async fn run(config: &Config, lake: &Lake) -> Result<()> {
     signal.abort();
     let _ = stop_tx.send(true);
     schedule.await.context("the promotion schedule")?;
+    maintenance.await.context("the maintenance schedule")?;
     if let Some(serve) = serve {
         serve.await.context("serve")?.context("serving the lake")?;
     }
     ingested.map(|_| ())
 }
 
-/// Promotes silver and gold on the schedule, and maintains once a day, until told to stop.
+/// Promotes silver and gold on the schedule until told to stop.
 async fn promotions(config: Config, lake: Lake, mut stop: watch::Receiver<bool>) {
     let every = Duration::from_secs(config.run.promote_every_seconds);
-    let mut maintained_on = None;
     loop {
         tokio::select! {
             _ = tokio::time::sleep(every) => {}
@@ -71,12 +73,32 @@ async fn promotions(config: Config, lake: Lake, mut stop: watch::Receiver<bool>)
         if let Err(e) = promote_gold(&config, &lake, Vec::new(), false, ProgressOutput::Log).await {
             error!("promote gold failed (retried next round): {e:#}");
         }
+    }
+}
+
+/// Maintains every table once a day at `run.maintain_hour_utc`, or every
+/// `run.maintain_every_seconds`, beside the promotions (as the timers of a deployment do: their
+/// commits may meet, and each side retries a conflict).
+async fn maintenance(config: Config, lake: Lake, mut stop: watch::Receiver<bool>) {
+    let every = config.run.maintain_every_seconds;
+    let tick = Duration::from_secs(if every > 0 { every } else { 60 });
+    let mut maintained_on = None;
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(tick) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
         let now = chrono::Utc::now();
-        if now.hour() == config.run.maintain_hour_utc && maintained_on != Some(now.date_naive()) {
-            maintained_on = Some(now.date_naive());
-            if let Err(e) = maintain(&config, &lake, Vec::new(), false, ProgressOutput::Log).await {
-                error!("maintain failed (retried tomorrow): {e:#}");
-            }
+        let due = every > 0
+            || (now.hour() == config.run.maintain_hour_utc
+                && maintained_on != Some(now.date_naive()));
+        if !due {
+            continue;
+        }
+        maintained_on = Some(now.date_naive());
+        // Before the ingester's first commit there is nothing to maintain.
+        if let Err(e) = maintain(&config, &lake, Vec::new(), false, ProgressOutput::Log).await {
+            error!("maintain failed (retried at the next run): {e:#}");
         }
     }
 }

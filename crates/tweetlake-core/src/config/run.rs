@@ -9,6 +9,10 @@ pub struct RunConfig {
     pub promote_every_seconds: u64,
     /// The UTC hour at which `maintain` runs, once a day.
     pub maintain_hour_utc: u32,
+    /// Maintain every this many seconds instead of daily (0: daily at `maintain_hour_utc`). For
+    /// lakes that take many small commits, and for soak tests that want maintenance to meet the
+    /// promotions often.
+    pub maintain_every_seconds: u64,
     /// Serve the Postgres endpoint and the dashboard ([serve]) too.
     pub serve: bool,
 }
@@ -18,6 +22,7 @@ impl Default for RunConfig {
         Self {
             promote_every_seconds: 60,
             maintain_hour_utc: 3,
+            maintain_every_seconds: 0,
             serve: true,
         }
     }

@@ -7,7 +7,7 @@ use tweetlake_core::delta::app_txn_version;
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::{DeltaTable, Path};
 
-use super::{delta, Run, Sorted, Tables};
+use super::{delta, new_files, Run, Sorted, Tables};
 use crate::expect::RuleCount;
 use crate::notices::notices_batch;
 use crate::side_tables::{deletes_batch, quality_batch, quarantine_batch, stream_events_batch};
@@ -62,8 +62,9 @@ fn uncovered<T: Clone>(rows: &[(usize, T)], covered: &HashSet<usize>) -> Vec<T> 
         .collect()
 }
 
-/// Indexes of `files` that `table` already holds the rows of: those bronze had at the version the
-/// table last recorded, when that is past this run's start but before its end.
+/// Indexes of `files` that `table` already holds the rows of: those bronze had added since this
+/// run's start by the version the table last recorded, when that is past the start but before the
+/// end.
 async fn covered_files(
     table: &DeltaTable,
     bronze: &DeltaTable,
@@ -83,10 +84,8 @@ async fn covered_files(
     then.load_version(version as u64)
         .await
         .map_err(delta("loading bronze"))?;
-    let had: HashSet<String> = then
-        .get_files_by_partitions(&[])
-        .await
-        .map_err(delta("listing bronze files"))?
+    let had: HashSet<String> = new_files(&then, run.from_version)
+        .await?
         .into_iter()
         .map(|p| p.to_string())
         .collect();

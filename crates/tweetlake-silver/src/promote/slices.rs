@@ -2,17 +2,14 @@
 //! commits, each committed to silver on its own, so that memory stays bounded by the slice and a
 //! crash loses at most one slice of work. Each slice is exactly an incremental run to its end.
 
-use futures::{StreamExt, TryStreamExt};
 use tracing::warn;
-use tweetlake_core::deltalake::logstore::object_store::{self, ObjectStoreExt as _};
-use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
-
-/// Commit files read at once (one GET each on S3).
-const CONCURRENT_READS: usize = 16;
+use tweetlake_core::delta::commits::read_commits;
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 
 /// The bronze versions a run over `(from, to]` commits at, in order, the last being `to`: each
-/// slice adds about `max_rows` bronze rows, a larger single commit being a slice of its own.
-/// Commits that log cleanup already removed count as empty, so they join the first slice.
+/// slice adds about `max_rows` new bronze rows, a larger single commit being a slice of its own.
+/// A compaction adds no new rows. Commits that log cleanup already removed count as empty, so
+/// they join the first slice.
 pub(super) async fn slice_ends(
     bronze: &DeltaTable,
     from: Option<i64>,
@@ -23,22 +20,11 @@ pub(super) async fn slice_ends(
     if to <= first {
         return Ok(vec![to]);
     }
-    let store = bronze.object_store();
-    let rows: Vec<Option<u64>> = futures::stream::iter(first..=to)
-        .map(|version| {
-            let store = store.clone();
-            async move {
-                let path = Path::from(format!("_delta_log/{version:020}.json"));
-                match store.get(&path).await {
-                    Ok(got) => Ok(Some(added_rows(&got.bytes().await?))),
-                    Err(object_store::Error::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(DeltaTableError::from(e)),
-                }
-            }
-        })
-        .buffered(CONCURRENT_READS)
-        .try_collect()
-        .await?;
+    let rows: Vec<Option<u64>> = read_commits(&bronze.object_store(), first, to)
+        .await?
+        .iter()
+        .map(|commit| commit.as_ref().map(|c| c.new_rows()))
+        .collect();
     let missing = rows.iter().filter(|r| r.is_none()).count();
     if missing > 0 {
         warn!(
@@ -66,24 +52,6 @@ fn ends(first: i64, rows: &[Option<u64>], max_rows: u64) -> Vec<i64> {
     out
 }
 
-/// Rows a commit adds: each `add` action's `numRecords` statistic, or its size at ~1 KB a row.
-fn added_rows(commit: &[u8]) -> u64 {
-    commit
-        .split(|b| *b == b'\n')
-        .filter_map(|line| serde_json::from_slice::<serde_json::Value>(line).ok())
-        .filter_map(|action| action.get("add").cloned())
-        .map(|add| {
-            let stats = add
-                .get("stats")
-                .and_then(|s| s.as_str())
-                .and_then(|s| serde_json::from_str::<serde_json::Value>(s).ok());
-            stats
-                .and_then(|s| s.get("numRecords").and_then(|n| n.as_u64()))
-                .unwrap_or_else(|| add.get("size").and_then(|s| s.as_u64()).unwrap_or(0) / 1024)
-        })
-        .sum()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,19 +69,5 @@ mod tests {
     fn missing_commits_join_the_first_slice() {
         let rows = [None, None, Some(60), Some(60), Some(60)];
         assert_eq!(ends(0, &rows, 100), vec![3, 4]);
-    }
-
-    #[test]
-    fn counts_num_records_or_estimates_from_size() {
-        let commit = concat!(
-            r#"{"commitInfo":{"operation":"WRITE"}}"#,
-            "\n",
-            r#"{"add":{"path":"a.parquet","size":9999,"stats":"{\"numRecords\":120}"}}"#,
-            "\n",
-            r#"{"add":{"path":"b.parquet","size":20480}}"#,
-            "\n",
-            r#"{"txn":{"appId":"x","version":3}}"#,
-        );
-        assert_eq!(added_rows(commit.as_bytes()), 120 + 20);
     }
 }
