@@ -3,6 +3,7 @@
 #   services.sh broker DIR     tansu (Kafka protocol) with in-memory storage; prints host:port
 #   services.sh s3 DIR         SeaweedFS with an S3 endpoint and bucket "lake"; prints the endpoint
 #   services.sh topic DIR NAME PARTITIONS
+#   services.sh restart-broker DIR   a new, empty tansu on the same port: a rebuilt cluster
 #   services.sh stop DIR       stops whatever was started with DIR
 # DIR holds each service's pid, port and log. Binaries come from scripts/install-deps.sh.
 set -euo pipefail
@@ -41,6 +42,18 @@ case "$cmd" in
       kill "$pid" 2>/dev/null || true
     done
     echo "services.sh: could not start tansu (see $dir/broker.log)" >&2; exit 1 ;;
+  restart-broker)
+    addr=$(cat "$dir/broker.addr"); port=${addr##*:}
+    pid=$(cat "$dir/broker.pid"); kill "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do port_open "$port" || break; sleep 0.1; done
+    "$BIN/tansu" broker --listener-url "tcp://127.0.0.1:$port" \
+        --advertised-listener-url "tcp://127.0.0.1:$port" \
+        --storage-engine memory://tansu/ >>"$dir/broker.log" 2>&1 &
+    pid=$!
+    wait_port "$pid" "$port" 10 || { echo "services.sh: tansu did not restart on $port" >&2; exit 1; }
+    echo "$pid" >"$dir/broker.pid"; echo "$addr" ;;
   s3)
     port_open 8333 && { echo "services.sh: port 8333 is taken; stop the other SeaweedFS first" >&2; exit 1; }
     mkdir -p "$dir/s3data"

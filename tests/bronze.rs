@@ -6,6 +6,9 @@ mod support;
 #[path = "bronze/parquet.rs"]
 mod parquet;
 
+#[path = "bronze/faults.rs"]
+mod faults;
+
 #[path = "silver.rs"]
 mod silver;
 
@@ -14,6 +17,9 @@ mod gold;
 
 #[path = "serve.rs"]
 mod serve;
+
+#[path = "maintain.rs"]
+mod maintain;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

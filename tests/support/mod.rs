@@ -75,6 +75,12 @@ impl Services {
         assert!(ok, "kill {signal} {pid}");
     }
 
+    /// Replaces the broker with a new, empty one on the same address, as when a cluster is rebuilt
+    /// or a topic deleted and recreated: offsets start again at 0.
+    pub fn rebuild_broker(&self) {
+        services(&["restart-broker", self.dir.path().to_str().unwrap()]);
+    }
+
     /// Starts SeaweedFS (S3 on 127.0.0.1:8333) into the same folder.
     pub fn s3(&self) -> String {
         let out = services(&["s3", self.dir.path().to_str().unwrap()]);

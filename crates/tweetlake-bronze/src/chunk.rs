@@ -20,7 +20,21 @@ pub struct KafkaMeta<'a> {
     pub offset: i64,
     pub timestamp_ms: Option<i64>,
     pub key: Option<&'a [u8]>,
-    pub headers: &'a [(&'a str, Option<&'a [u8]>)],
+    /// Raw header keys and values; a key that is not UTF-8 is stored with replacement characters
+    /// (only a quarantined message has one: its error names the exact bytes).
+    pub headers: &'a [(&'a [u8], Option<&'a [u8]>)],
+}
+
+impl KafkaMeta<'_> {
+    /// Bytes of the key and headers, which buffers hold beside the value.
+    pub fn size(&self) -> usize {
+        self.key.map_or(0, <[u8]>::len)
+            + self
+                .headers
+                .iter()
+                .map(|(k, v)| k.len() + v.map_or(0, <[u8]>::len))
+                .sum::<usize>()
+    }
 }
 
 /// A topic-partition, as the consumer and the writer both name it.
@@ -45,7 +59,7 @@ pub struct Chunk {
     pub last_offset: i64,
     pub bronze: Option<RecordBatch>,
     pub quarantine: Option<RecordBatch>,
-    /// Raw payload bytes in the chunk.
+    /// Bytes of the chunk's messages: values, keys and headers.
     pub bytes: usize,
 }
 
@@ -85,7 +99,7 @@ impl KafkaColumns {
             .append_option(meta.timestamp_ms.and_then(|ms| ms.checked_mul(1000)));
         self.key.append_option(meta.key);
         for (k, v) in meta.headers {
-            self.header_keys.append_value(k);
+            self.header_keys.append_value(String::from_utf8_lossy(k));
             self.header_values.append_option(*v);
         }
         let last = self.header_offsets.last().copied().unwrap_or(0);
@@ -189,7 +203,7 @@ impl ChunkBuilder {
         self.api_version.append_option(ex.api_version);
         self.event_time.append_option(ex.event_time_us);
         self.rows += 1;
-        self.bytes += text.len();
+        self.bytes += text.len() + meta.size();
         self.last_offset = Some(meta.offset);
     }
 
@@ -205,7 +219,7 @@ impl ChunkBuilder {
         self.error_kind.append_value(why.kind());
         self.error_message.append_value(why.to_string());
         self.quarantine_rows += 1;
-        self.bytes += value.map_or(0, <[u8]>::len);
+        self.bytes += value.map_or(0, <[u8]>::len) + meta.size();
         self.last_offset = Some(meta.offset);
     }
 

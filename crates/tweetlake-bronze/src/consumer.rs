@@ -9,15 +9,18 @@ use std::time::{Duration, Instant};
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, RebalanceProtocol};
 use rdkafka::error::KafkaError;
-use rdkafka::message::{Headers, Message};
+use rdkafka::message::Message;
 use rdkafka::types::RDKafkaRespErr;
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::runtime::Handle;
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
+use crate::broker_range::check_start;
 use crate::chunk::{Chunk, ChunkBuilder, KafkaMeta, TopicPartition};
-use crate::extract::inspect;
+use crate::extract::{check_headers, inspect};
+use crate::fetch_position::{FetchPositions, STATISTICS_INTERVAL_MS};
+use crate::kafka::raw_headers;
 use crate::metrics::TableMetrics;
 use crate::offsets::{OffsetStore, PartitionStart};
 
@@ -73,9 +76,16 @@ struct RebalanceContext {
     store: OffsetStore,
     runtime: Handle,
     notes: Mutex<Vec<Note>>,
+    fetched: FetchPositions,
+    /// Settings of the short-lived consumer that fetches a stored offset to confirm it.
+    probe: ClientConfig,
 }
 
-impl ClientContext for RebalanceContext {}
+impl ClientContext for RebalanceContext {
+    fn stats(&self, statistics: rdkafka::Statistics) {
+        self.fetched.record(&statistics);
+    }
+}
 
 impl ConsumerContext for RebalanceContext {
     /// Seeks every newly assigned partition to the offset after the last one in the Delta log.
@@ -99,22 +109,33 @@ impl ConsumerContext for RebalanceContext {
             .collect();
         let note = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                let note = match self.runtime.block_on(self.store.load(&tps)) {
-                    Ok(starts) => {
+                let loaded = self.runtime.block_on(self.store.load(&tps));
+                let checked = loaded
+                    .map_err(|e| format!("reading stored offsets: {e}"))
+                    .and_then(|starts| {
                         for s in &starts {
-                            let offset =
-                                s.resume_offset().map_or(Offset::Beginning, Offset::Offset);
-                            if let Err(e) =
-                                tpl.set_partition_offset(&s.tp.topic, s.tp.partition, offset)
-                            {
-                                warn!(partition = %s.tp, error = %e, "cannot set start offset");
-                            }
+                            check_start(consumer, &self.probe, s).map_err(|e| e.to_string())?;
                         }
-                        info!(partitions = ?starts.iter().map(|s| (s.tp.to_string(), s.resume_offset())).collect::<Vec<_>>(), "assigned");
-                        Note::Assigned(starts)
+                        Ok(starts)
+                    });
+                let starts = match checked {
+                    Ok(starts) => starts,
+                    Err(why) => {
+                        // Nothing is assigned: no message of a partition that failed is read.
+                        if let Ok(mut notes) = self.notes.lock() {
+                            notes.push(Note::Failed(why));
+                        }
+                        return;
                     }
-                    Err(e) => Note::Failed(format!("reading stored offsets: {e}")),
                 };
+                for s in &starts {
+                    let offset = s.resume_offset().map_or(Offset::Beginning, Offset::Offset);
+                    if let Err(e) = tpl.set_partition_offset(&s.tp.topic, s.tp.partition, offset) {
+                        warn!(partition = %s.tp, error = %e, "cannot set start offset");
+                    }
+                }
+                info!(partitions = ?starts.iter().map(|s| (s.tp.to_string(), s.resume_offset())).collect::<Vec<_>>(), "assigned");
+                let note = Note::Assigned(starts);
                 let res = if cooperative {
                     consumer.incremental_assign(tpl)
                 } else {
@@ -147,6 +168,16 @@ impl ConsumerContext for RebalanceContext {
             notes.push(note);
         }
     }
+}
+
+/// The table's client settings for a probe that only fetches: its own group, which it never
+/// joins or commits to.
+fn probe_config(client: &ClientConfig) -> ClientConfig {
+    let mut probe = client.clone();
+    let group = probe.get("group.id").unwrap_or("tweetlake").to_string();
+    probe.set("group.id", format!("{group}.probe"));
+    probe.remove("statistics.interval.ms");
+    probe
 }
 
 /// Assigns every partition of `topics` at the offsets stored in the Delta log, like a rebalance would.
@@ -203,7 +234,7 @@ struct LoopState {
 impl ConsumerLoop {
     /// Creates and subscribes the consumer; fails on bad librdkafka properties before consuming anything.
     pub fn new(
-        settings: ConsumerSettings,
+        mut settings: ConsumerSettings,
         store: OffsetStore,
         runtime: Handle,
         events: mpsc::Sender<ConsumerEvent>,
@@ -214,7 +245,16 @@ impl ConsumerLoop {
             store,
             runtime,
             notes: Mutex::new(Vec::new()),
+            fetched: FetchPositions::default(),
+            probe: probe_config(&settings.client),
         };
+        if settings.until_caught_up {
+            // The fetcher's position tells a partition that ends in control records apart from
+            // one still being read.
+            settings
+                .client
+                .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
+        }
         let consumer: BaseConsumer<RebalanceContext> =
             settings.client.create_with_context(context)?;
         if !settings.until_caught_up {
@@ -282,7 +322,10 @@ impl LoopState {
                 }
                 last_emit = Instant::now();
             }
-            if self.settings.until_caught_up && !self.caught_up_sent && self.all_caught_up() {
+            if self.settings.until_caught_up
+                && !self.caught_up_sent
+                && self.all_caught_up(&consumer.context().fetched)
+            {
                 if self.emit_all().is_err() || self.send(ConsumerEvent::CaughtUp).is_err() {
                     break;
                 }
@@ -427,10 +470,7 @@ impl LoopState {
             self.metrics.offset_gaps.fetch_add(1, Ordering::Relaxed);
         }
         state.next = Some(offset + 1);
-        let header_list: Vec<(&str, Option<&[u8]>)> = msg
-            .headers()
-            .map(|h| h.iter().map(|h| (h.key, h.value)).collect())
-            .unwrap_or_default();
+        let header_list = raw_headers(msg);
         let meta = KafkaMeta {
             offset,
             timestamp_ms: msg.timestamp().to_millis(),
@@ -439,7 +479,7 @@ impl LoopState {
         };
         let now_us = chrono::Utc::now().timestamp_micros();
         let value = msg.payload();
-        match inspect(value, max_bytes) {
+        match check_headers(&header_list).and_then(|()| inspect(value, max_bytes)) {
             Ok((text, extracted)) => state.builder.push_row(&meta, text, &extracted, now_us),
             Err(_) if state.quarantine_txn.is_some_and(|q| offset <= q) => {
                 state.builder.skip(offset)
@@ -472,13 +512,19 @@ impl LoopState {
         Ok(())
     }
 
-    fn all_caught_up(&self) -> bool {
+    /// Every partition is quiet and read to the end it had at the start: its next message
+    /// offset is there, or, where the partition ends in offsets no message carries (transaction
+    /// markers, a compacted tail), the fetcher is past them with nothing left to hand over.
+    fn all_caught_up(&self, fetched: &FetchPositions) -> bool {
         !self.partitions.is_empty()
             && self.partitions.iter().all(|p| {
-                let reached = match (p.next, p.start_end) {
-                    (Some(next), Some(end)) => next >= end,
-                    _ => false,
+                let Some(end) = p.start_end else {
+                    return false;
                 };
+                let reached = p.next.is_some_and(|next| next >= end)
+                    || fetched
+                        .get(&p.tp.topic, p.tp.partition)
+                        .is_some_and(|f| f.reached(end));
                 reached && p.last_message.elapsed() >= SETTLE
             })
     }

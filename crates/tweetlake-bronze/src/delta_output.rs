@@ -16,7 +16,7 @@ use tracing::{info_span, warn, Instrument};
 use tweetlake_core::delta::{app_txn_version, open_table, txn_app_id};
 use tweetlake_core::deltalake::arrow::datatypes::SchemaRef;
 use tweetlake_core::deltalake::arrow::record_batch::RecordBatch;
-use tweetlake_core::deltalake::kernel::transaction::{CommitProperties, TransactionError};
+use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
@@ -163,7 +163,7 @@ impl DeltaOutput {
                     }
                     return Ok(lost);
                 }
-                Err(e) if is_conflict(&e) && conflicts < 50 => {
+                Err(e) if tweetlake_core::delta::is_commit_conflict(&e) && conflicts < 50 => {
                     conflicts += 1;
                     self.metrics
                         .commit_conflicts
@@ -286,16 +286,4 @@ async fn write(
         )]);
     }
     builder.await
-}
-
-fn is_conflict(e: &DeltaTableError) -> bool {
-    matches!(
-        e,
-        DeltaTableError::VersionAlreadyExists(_)
-            | DeltaTableError::Transaction {
-                source: TransactionError::CommitConflict(_)
-                    | TransactionError::MaxCommitAttempts(_)
-                    | TransactionError::VersionAlreadyExists(_)
-            }
-    )
 }

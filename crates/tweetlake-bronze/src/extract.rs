@@ -51,9 +51,21 @@ pub struct Extracted {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Rejection {
     Empty,
-    TooLarge { size: usize, limit: usize },
-    NotUtf8 { valid_up_to: usize },
-    NotJson { message: String },
+    TooLarge {
+        size: usize,
+        limit: usize,
+    },
+    NotUtf8 {
+        valid_up_to: usize,
+    },
+    NotJson {
+        message: String,
+    },
+    /// A Kafka header key that is not UTF-8: bronze stores header keys as strings.
+    HeaderKeyNotUtf8 {
+        index: usize,
+        key: Vec<u8>,
+    },
 }
 
 impl Rejection {
@@ -64,6 +76,7 @@ impl Rejection {
             Rejection::TooLarge { .. } => "too_large",
             Rejection::NotUtf8 { .. } => "not_utf8",
             Rejection::NotJson { .. } => "not_json",
+            Rejection::HeaderKeyNotUtf8 { .. } => "header_key_not_utf8",
         }
     }
 }
@@ -84,7 +97,30 @@ impl fmt::Display for Rejection {
             Rejection::NotJson { message } => {
                 write!(f, "message value is not valid JSON: {message}")
             }
+            Rejection::HeaderKeyNotUtf8 { index, key } => {
+                let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
+                write!(
+                    f,
+                    "Kafka header {index} has a key that is not UTF-8 (hex {hex}); bronze \
+                     stores header keys as text, so the message is kept here whole"
+                )
+            }
         }
+    }
+}
+
+/// Every header key must be UTF-8 for the message to be a bronze row.
+pub fn check_headers(headers: &[(&[u8], Option<&[u8]>)]) -> Result<(), Rejection> {
+    match headers
+        .iter()
+        .enumerate()
+        .find(|(_, (key, _))| std::str::from_utf8(key).is_err())
+    {
+        Some((index, (key, _))) => Err(Rejection::HeaderKeyNotUtf8 {
+            index,
+            key: key.to_vec(),
+        }),
+        None => Ok(()),
     }
 }
 

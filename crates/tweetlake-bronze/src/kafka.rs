@@ -86,6 +86,11 @@ impl MetadataClient {
         Ok(ids)
     }
 
+    /// The group-less consumer, for offset look-ups.
+    pub fn consumer(&self) -> &BaseConsumer {
+        &self.consumer
+    }
+
     /// Low and high watermarks of one partition as the broker reports them.
     pub fn watermarks(
         &self,
@@ -100,4 +105,44 @@ impl MetadataClient {
                 source,
             })
     }
+}
+
+/// A consumed message's headers as raw bytes, in order. rdkafka's `Headers::iter`/`get` turn
+/// each key into `&str` with an `unwrap`, so one header key that is not UTF-8 (the protocol allows
+/// any bytes, and non-Java clients send them) would panic the consumer thread on every restart at
+/// the same offset. This reads them through librdkafka's own accessors instead.
+pub fn raw_headers<'m>(
+    msg: &'m rdkafka::message::BorrowedMessage<'_>,
+) -> Vec<(&'m [u8], Option<&'m [u8]>)> {
+    use rdkafka::bindings::{
+        rd_kafka_header_get_all, rd_kafka_headers_t, rd_kafka_message_headers,
+    };
+    use rdkafka::types::RDKafkaRespErr;
+    let mut headers: *mut rd_kafka_headers_t = std::ptr::null_mut();
+    // SAFETY: `msg.ptr()` is the live librdkafka message `msg` borrows; librdkafka only writes
+    // the message's own headers pointer (or nothing) into `headers`.
+    let err = unsafe { rd_kafka_message_headers(msg.ptr(), &mut headers) };
+    if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR || headers.is_null() {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for index in 0.. {
+        let mut name: *const std::ffi::c_char = std::ptr::null();
+        let mut value: *const std::ffi::c_void = std::ptr::null();
+        let mut size = 0usize;
+        // SAFETY: `headers` belongs to the message and lives as long as it; librdkafka answers an
+        // index past the end with an error and writes nothing.
+        let err =
+            unsafe { rd_kafka_header_get_all(headers, index, &mut name, &mut value, &mut size) };
+        if err != RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR || name.is_null() {
+            break;
+        }
+        // SAFETY: librdkafka keeps each header name NUL-terminated and each value `size` bytes
+        // long, both owned by the message, which outlives `'m`.
+        let key = unsafe { std::ffi::CStr::from_ptr(name) }.to_bytes();
+        let value = (!value.is_null())
+            .then(|| unsafe { std::slice::from_raw_parts(value.cast::<u8>(), size) });
+        out.push((key, value));
+    }
+    out
 }

@@ -2,15 +2,18 @@
 //! byte, in the bronze table or its quarantine table, with the partitions' offsets stored alongside.
 //! Owns the consumer, the per-partition Arrow chunks, the writers of both outputs and `status`.
 
+pub mod broker_range;
 pub mod buffer;
 pub mod chunk;
 pub mod consumer;
 pub mod delta_output;
 pub mod error;
 pub mod extract;
+pub mod fetch_position;
 pub mod ingest;
 pub mod kafka;
 pub mod metrics;
+pub mod offset_reset;
 pub mod offsets;
 pub mod parquet_output;
 pub mod schema;
@@ -19,4 +22,5 @@ pub mod writer;
 
 pub use error::BronzeError;
 pub use ingest::{ingest, IngestOptions, IngestReport};
+pub use offset_reset::{reset_offsets, OffsetMove, ResetRequest, ResetTarget};
 pub use status::{table_status, TableStatus};

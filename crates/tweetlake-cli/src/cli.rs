@@ -118,6 +118,11 @@ pub enum Command {
     },
     /// Query every layer with SQL (bronze.*, silver.*, gold.*); a shell when no query is given.
     Sql(SqlArgs),
+    /// Bronze's stored Kafka offsets, which live in the Delta log.
+    Offsets {
+        #[command(subcommand)]
+        action: OffsetsAction,
+    },
     /// Train, score and try the named-entity model (silver.ner).
     Ner {
         #[command(subcommand)]
@@ -223,6 +228,42 @@ pub enum PromoteLayer {
         #[arg(long)]
         models_dir: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OffsetsAction {
+    /// Move where a partition resumes, on purpose, as a Delta commit (like kafka-consumer-groups
+    /// --reset-offsets): after a topic was recreated, a cluster rebuilt, or to skip or replay.
+    Reset(ResetArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("target").required(true).multiple(false)))]
+pub struct ResetArgs {
+    /// The topic whose stored offsets move.
+    #[arg(long)]
+    pub topic: String,
+    /// Only this partition (default: every partition of the topic).
+    #[arg(long)]
+    pub partition: Option<i32>,
+    /// The bronze table (default: the one that reads the topic).
+    #[arg(long = "bronze-table", value_name = "NAME")]
+    pub bronze_table: Option<String>,
+    /// Resume at the broker's first offset.
+    #[arg(long, group = "target")]
+    pub to_earliest: bool,
+    /// Resume at the broker's end, skipping everything before.
+    #[arg(long, group = "target")]
+    pub to_latest: bool,
+    /// Resume at this offset.
+    #[arg(long, group = "target", value_name = "OFFSET")]
+    pub to_offset: Option<i64>,
+    /// Resume at the first message at or after this time (RFC 3339).
+    #[arg(long, group = "target", value_name = "TIME")]
+    pub to_datetime: Option<String>,
+    /// Print the moves; commit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
 }
 
 #[derive(Debug, Subcommand)]

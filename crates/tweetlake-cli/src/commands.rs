@@ -8,9 +8,10 @@ use anyhow::{bail, Context, Result};
 use tweetlake_core::config::{self, Config};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
 
-use crate::cli::{CatalogAction, Cli, Command, EngineArg, PromoteLayer};
+use crate::cli::{CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer};
 
 mod ner;
+mod offsets;
 mod produce;
 mod run_all;
 mod sql;
@@ -49,6 +50,9 @@ pub fn run(cli: Cli) -> Result<()> {
                     },
             } => promote_gold(&config, &lake, models, full_refresh, ProgressOutput::Auto).await,
             Command::Sql(args) => sql::run(&lake, args).await,
+            Command::Offsets {
+                action: OffsetsAction::Reset(args),
+            } => offsets::reset(&config, &lake, args).await,
             Command::Serve { .. } => {
                 tweetlake_serve::serve(&config.serve, &lake, shutdown_signal())
                     .await
@@ -199,8 +203,8 @@ pub(crate) async fn promote_silver(
             .from_version
             .map_or("start".to_string(), |v| format!("v{v}"));
         println!(
-            "silver/tweets from bronze/{} {from}..v{}: {} rows read, {} tweets inserted, {} duplicates, {} deleted, {} quarantined ({} by expectations), {} control messages",
-            r.bronze_table, r.to_version, r.bronze_rows, r.tweets_inserted, r.duplicates, r.deleted, r.quarantined, r.dropped, r.control_messages
+            "silver/tweets from bronze/{} {from}..v{}: {} rows read, {} tweets inserted, {} duplicates, {} deleted, {} quarantined ({} by expectations), {} control messages, {} conflict retries",
+            r.bronze_table, r.to_version, r.bronze_rows, r.tweets_inserted, r.duplicates, r.deleted, r.quarantined, r.dropped, r.control_messages, r.conflict_retries
         );
         for q in r.quality.iter().filter(|q| q.failed > 0) {
             println!(
@@ -257,11 +261,12 @@ pub(crate) async fn promote_gold(
     for r in reports {
         let version = r.version.map_or("-".to_string(), |v| format!("v{v}"));
         println!(
-            "gold.{} {version}: {}, {} rows written in {:.2}s",
+            "gold.{} {version}: {}, {} rows written in {:.2}s, {} conflict retries",
             r.model,
             tweetlake_gold::run::describe(&r.kind),
             r.rows_written,
-            r.seconds
+            r.seconds,
+            r.conflict_retries
         );
     }
     Ok(())
@@ -328,7 +333,13 @@ pub(crate) async fn maintain(
         .context("maintaining the lake's tables")?;
     drop(options);
     let verb = if dry_run { "would vacuum" } else { "vacuumed" };
+    let mut failed = Vec::new();
     for r in reports {
+        if let Some(error) = &r.error {
+            println!("{}: failed: {error}", r.table);
+            failed.push(r.table);
+            continue;
+        }
         let retention = r
             .vacuum_retention_hours
             .map_or("vacuum off".to_string(), |h| {
@@ -338,13 +349,21 @@ pub(crate) async fn maintain(
             .retention_raised_by
             .map_or(String::new(), |why| format!(" (retention raised: {why})"));
         println!(
-            "{}: {} files, {} compacted into {}, checkpoint at {}, {} expired log files removed, {retention}{raised}",
+            "{}: {} files, {} compacted into {}, checkpoint at {}, {} expired log files removed, {retention}{raised}, {} conflict retries",
             r.table,
             r.files_before,
             r.files_compacted,
             r.files_written,
             r.checkpoint_version.map_or("-".into(), |v| format!("v{v}")),
             r.logs_removed,
+            r.conflict_retries,
+        );
+    }
+    if !failed.is_empty() {
+        bail!(
+            "maintenance failed for {} table(s): {} (the others were maintained)",
+            failed.len(),
+            failed.join(", ")
         );
     }
     Ok(())
