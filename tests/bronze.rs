@@ -21,6 +21,9 @@ mod serve;
 #[path = "maintain.rs"]
 mod maintain;
 
+#[path = "soak.rs"]
+mod soak;
+
 use std::collections::BTreeMap;
 use std::time::Duration;
 

@@ -7,7 +7,6 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
-use rdkafka::message::OwnedHeaders;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 
 use crate::support::*;
@@ -48,31 +47,6 @@ fn sql_lines(dir: &Path, query: &str) -> Vec<String> {
     .skip(1)
     .map(str::to_string)
     .collect()
-}
-
-/// Headers with raw-byte keys; rdkafka's own `Header` takes only `&str` keys.
-fn raw_headers(pairs: &[(&[u8], &[u8])]) -> OwnedHeaders {
-    let headers = OwnedHeaders::new();
-    let native = headers.as_borrowed() as *const rdkafka::message::BorrowedHeaders
-        as *mut rdkafka::bindings::rd_kafka_headers_t;
-    for (key, value) in pairs {
-        // SAFETY: `native` is the header list `headers` owns (rdkafka's borrowed view is that
-        // pointer); librdkafka copies name and value, whose lengths are given.
-        let err = unsafe {
-            rdkafka::bindings::rd_kafka_header_add(
-                native,
-                key.as_ptr().cast(),
-                key.len() as isize,
-                value.as_ptr().cast(),
-                value.len() as isize,
-            )
-        };
-        assert_eq!(
-            err,
-            rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
-        );
-    }
-    headers
 }
 
 fn tweet(id: u64) -> Vec<u8> {

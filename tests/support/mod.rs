@@ -397,3 +397,28 @@ pub fn stored_messages_in(cwd: &Path, broker: &str, args: &[&str], env: &[(&str,
         })
         .unwrap_or(0)
 }
+
+/// Headers with raw-byte keys; rdkafka's own `Header` takes only `&str` keys.
+pub fn raw_headers(pairs: &[(&[u8], &[u8])]) -> rdkafka::message::OwnedHeaders {
+    let headers = rdkafka::message::OwnedHeaders::new();
+    let native = headers.as_borrowed() as *const rdkafka::message::BorrowedHeaders
+        as *mut rdkafka::bindings::rd_kafka_headers_t;
+    for (key, value) in pairs {
+        // SAFETY: `native` is the header list `headers` owns (rdkafka's borrowed view is that
+        // pointer); librdkafka copies name and value, whose lengths are given.
+        let err = unsafe {
+            rdkafka::bindings::rd_kafka_header_add(
+                native,
+                key.as_ptr().cast(),
+                key.len() as isize,
+                value.as_ptr().cast(),
+                value.len() as isize,
+            )
+        };
+        assert_eq!(
+            err,
+            rdkafka::types::RDKafkaRespErr::RD_KAFKA_RESP_ERR_NO_ERROR
+        );
+    }
+    headers
+}

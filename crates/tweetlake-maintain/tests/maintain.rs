@@ -234,3 +234,76 @@ async fn refuses_a_retention_below_the_tables_own() {
     .unwrap_err();
     assert!(err.to_string().contains("gold.nope"), "{err}");
 }
+
+/// A compaction planned on a snapshot that a promotion's delete has changed since fails with the
+/// error `is_commit_conflict` recognises, the one `maintain` and the promotions retry.
+#[tokio::test]
+async fn a_compaction_that_lost_the_race_is_a_commit_conflict() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, lake) = lake_at(dir.path(), 168);
+    let written = table(&lake, Layer::Silver, "tweets")
+        .await
+        .write(vec![batch(0..10)])
+        .await
+        .unwrap()
+        .write(vec![batch(10..20)])
+        .await
+        .unwrap();
+    let stale = written.clone();
+    written
+        .delete()
+        .with_predicate("tweet_id < 5")
+        .await
+        .unwrap();
+    let err = stale.optimize().await.unwrap_err();
+    assert!(tweetlake_core::delta::is_commit_conflict(&err), "{err}");
+    let wrapped = MaintainError::Delta {
+        table: "silver.tweets".into(),
+        what: "compacting",
+        source: Box::new(err),
+    };
+    assert!(wrapped.is_commit_conflict());
+    // Run again on the table as it is now, the compaction goes through.
+    let fresh = table(&lake, Layer::Silver, "tweets").await;
+    let (compacted, _) = fresh.optimize().await.unwrap();
+    assert_eq!(rows(&compacted).await, (15, (5..20).sum()));
+}
+
+/// One table that cannot be maintained (a data file its log names is gone) is reported; every
+/// other table is still compacted and checkpointed.
+#[tokio::test]
+async fn a_failing_table_leaves_the_others_maintained() {
+    let dir = tempfile::tempdir().unwrap();
+    let (config, lake) = lake_at(dir.path(), 168);
+    let mut broken = table(&lake, Layer::Bronze, "tweets").await;
+    let mut fine = table(&lake, Layer::Silver, "tweets").await;
+    for i in 0..3 {
+        broken = broken
+            .write(vec![batch(i * 10..(i + 1) * 10)])
+            .await
+            .unwrap();
+        fine = fine.write(vec![batch(i * 10..(i + 1) * 10)]).await.unwrap();
+    }
+    let lost = broken.get_files_by_partitions(&[]).await.unwrap()[0].clone();
+    std::fs::remove_file(dir.path().join("bronze/tweets").join(lost.as_ref())).unwrap();
+
+    let reports = maintain(&config, &lake, &MaintainOptions::default())
+        .await
+        .unwrap();
+    let failed = reports.iter().find(|r| r.table == "bronze.tweets").unwrap();
+    assert!(
+        failed
+            .error
+            .as_deref()
+            .is_some_and(|e| e.contains("compacting")),
+        "{failed:?}"
+    );
+    let done = reports.iter().find(|r| r.table == "silver.tweets").unwrap();
+    assert_eq!(done.error, None);
+    assert_eq!((done.files_compacted, done.files_written), (3, 1));
+    assert!(done.checkpoint_version.is_some());
+    assert_eq!(
+        rows(&table(&lake, Layer::Silver, "tweets").await).await,
+        (30, (0..30).sum())
+    );
+}

@@ -132,9 +132,15 @@ struct Replay {
     prefix: u64,
     acked: BTreeSet<u64>,
     sent: u64,
+    /// Records `< reserved` may be sent: the cursor says so before they are, so a restart after a
+    /// crash counts them as possible duplicates when it sends them again.
+    reserved: u64,
     /// While probing: the batch ends here, and its full delivery brings the sink up.
     probe_until: Option<u64>,
 }
+
+/// Records a replay reserves in the cursor at a time (one small atomic write each).
+const RESERVE: u64 = 1024;
 
 /// The producer, its spool and the health state between them.
 pub struct KafkaSink {
@@ -418,14 +424,12 @@ impl KafkaSink {
         }
     }
 
-    /// Stops the current replay; its delivered prefix is remembered so a restart skips it.
+    /// Stops the current replay; its delivered prefix is remembered so a restart skips it, and
+    /// what it sent beyond, so the next replay counts those as possible duplicates.
     fn abandon_replay(&mut self) -> Result<(), SinkError> {
         if let Some(r) = self.replay.take() {
-            self.spool.set_delivered(r.records.segment, r.prefix)?;
-            // Delivered beyond the prefix: they will go out again.
-            self.metrics
-                .possible_duplicates
-                .fetch_add(r.acked.len() as u64, Ordering::Relaxed);
+            self.spool
+                .set_delivered(r.records.segment, r.prefix, r.sent)?;
         }
         Ok(())
     }
@@ -448,6 +452,7 @@ impl KafkaSink {
                             prefix,
                             acked: BTreeSet::new(),
                             sent: prefix,
+                            reserved: prefix,
                             probe_until: None,
                         });
                     }
@@ -495,7 +500,12 @@ impl KafkaSink {
             };
             r.sent = index + 1;
             let segment = r.records.segment;
-            if record.possibly_delivered {
+            if index >= r.reserved {
+                r.reserved = index + RESERVE;
+                self.spool.set_delivered(segment, r.prefix, r.reserved)?;
+            }
+            // Sent before a restart or an abandoned replay, or timed out after it was sent.
+            if record.possibly_delivered || index < r.records.possibly_sent_until {
                 self.metrics
                     .possible_duplicates
                     .fetch_add(1, Ordering::Relaxed);

@@ -5,7 +5,10 @@
 //! key_len: u32 LE | key | value`. A torn record at the tail of the newest segment (a crash mid-write)
 //! is cut off on open; a bad checksum anywhere else is an error that names the segment and offset.
 //! A segment is deleted only once every record in it was delivered; a cursor file remembers how many
-//! leading records of the oldest segment are delivered, so a restart does not send them again.
+//! leading records of the oldest segment are delivered, so a restart does not send them again, and
+//! up to which record a replay may have sent (written before it sends them), so that a restart counts
+//! the records it sends again as possible duplicates. The cursor is replaced atomically (a temporary
+//! file renamed over it), and a new segment's directory entry is synced unless `fsync = "never"`.
 
 use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
@@ -163,6 +166,11 @@ impl Spool {
                     .append(true)
                     .open(&path)
                     .map_err(io(&path))?;
+                // A synced record in a file whose name the directory has not synced is lost to a
+                // power failure all the same.
+                if self.settings.fsync != FsyncPolicy::Never {
+                    sync_dir(&self.settings.dir)?;
+                }
                 self.active.insert(ActiveSegment {
                     id,
                     file,
@@ -239,7 +247,8 @@ impl Spool {
             return Ok(None);
         };
         let path = segment_path(&self.settings.dir, seg.id);
-        let delivered = read_cursor(&cursor_path(&self.settings.dir, seg.id));
+        let cursor = read_cursor(&cursor_path(&self.settings.dir, seg.id));
+        let delivered = cursor.delivered;
         let file = File::open(&path).map_err(io(&path))?;
         let mut records = SegmentRecords {
             segment: seg.id,
@@ -247,6 +256,7 @@ impl Spool {
             reader: BufReader::with_capacity(1 << 20, file),
             offset: 0,
             index: 0,
+            possibly_sent_until: cursor.possibly_sent_until,
         };
         // Skip what an earlier replay already delivered.
         while records.index < delivered {
@@ -257,10 +267,27 @@ impl Spool {
         Ok(Some(records))
     }
 
-    /// Records that the first `delivered` records of `segment` reached the broker.
-    pub fn set_delivered(&mut self, segment: u64, delivered: u64) -> Result<(), SpoolError> {
+    /// Records that the first `delivered` records of `segment` reached the broker and that records
+    /// before `possibly_sent_until` may have been sent. Replaces the cursor atomically.
+    pub fn set_delivered(
+        &mut self,
+        segment: u64,
+        delivered: u64,
+        possibly_sent_until: u64,
+    ) -> Result<(), SpoolError> {
         let path = cursor_path(&self.settings.dir, segment);
-        std::fs::write(&path, delivered.to_string()).map_err(io(&path))
+        let tmp = path.with_extension("delivered.tmp");
+        let text = format!("{delivered} {}\n", possibly_sent_until.max(delivered));
+        let mut file = File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(text.as_bytes()).map_err(io(&tmp))?;
+        if self.settings.fsync != FsyncPolicy::Never {
+            file.sync_data().map_err(io(&tmp))?;
+        }
+        std::fs::rename(&tmp, &path).map_err(io(&path))?;
+        if self.settings.fsync != FsyncPolicy::Never {
+            sync_dir(&self.settings.dir)?;
+        }
+        Ok(())
     }
 
     /// Deletes a fully delivered segment (the oldest).
@@ -296,6 +323,9 @@ pub struct SegmentRecords {
     offset: u64,
     /// Index of the next record.
     pub index: u64,
+    /// Records before this index may have reached the broker before a restart (a replay had
+    /// reserved them): sending them again may duplicate them.
+    pub possibly_sent_until: u64,
 }
 
 impl SegmentRecords {
@@ -339,11 +369,27 @@ fn cursor_path(dir: &Path, id: u64) -> PathBuf {
     dir.join(format!("{id:020}.delivered"))
 }
 
-fn read_cursor(path: &Path) -> u64 {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|s| s.trim().parse().ok())
-        .unwrap_or(0)
+/// What a segment's cursor file says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Cursor {
+    delivered: u64,
+    possibly_sent_until: u64,
+}
+
+/// `DELIVERED SENT_UNTIL`, or one number (the format before the reservation), or nothing.
+fn read_cursor(path: &Path) -> Cursor {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut numbers = text.split_whitespace().map(|n| n.parse::<u64>().ok());
+    let delivered = numbers.next().flatten().unwrap_or(0);
+    let sent = numbers.next().flatten().unwrap_or(delivered);
+    Cursor {
+        delivered,
+        possibly_sent_until: sent.max(delivered),
+    }
+}
+
+fn sync_dir(dir: &Path) -> Result<(), SpoolError> {
+    File::open(dir).and_then(|d| d.sync_all()).map_err(io(dir))
 }
 
 fn split_header(h: &[u8; HEADER]) -> (u32, u32) {

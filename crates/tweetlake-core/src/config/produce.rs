@@ -76,7 +76,8 @@ pub struct XApiConfig {
     pub bearer_token: Option<Secret>,
     /// No byte, not even a keep-alive newline (sent every 20 s), for this long: reconnect.
     pub stall_timeout: String,
-    /// On reconnect ask for the minutes missed (1–5; accounts eligible for `backfill_minutes`), 0 = off.
+    /// On every connection, the first after a restart too, ask for the minutes missed (1–5;
+    /// accounts eligible for `backfill_minutes`), 0 = off.
     pub backfill_minutes: u32,
 }
 

@@ -117,7 +117,7 @@ fn the_delivered_cursor_skips_what_a_replay_already_sent() {
         spool.append(&record(i)).unwrap();
     }
     let seg = spool.oldest().unwrap().unwrap().segment;
-    spool.set_delivered(seg, 5).unwrap();
+    spool.set_delivered(seg, 5, 7).unwrap();
     drop(spool);
     let mut spool = Spool::open(settings(dir.path(), 1 << 20)).unwrap();
     let mut rest = spool.oldest().unwrap().unwrap();
@@ -125,6 +125,10 @@ fn the_delivered_cursor_skips_what_a_replay_already_sent() {
     while let Some((i, r)) = rest.next_record().unwrap() {
         got.push((i, r));
     }
+    assert_eq!(
+        rest.possibly_sent_until, 7,
+        "records 5 and 6 may have been sent"
+    );
     assert_eq!(
         got,
         (5..8).map(|i| (i as u64, record(i))).collect::<Vec<_>>()

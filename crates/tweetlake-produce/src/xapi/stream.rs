@@ -128,13 +128,14 @@ pub async fn follow(
 ) -> Result<(), XApiError> {
     let policy = &settings.backoff;
     let (mut network_fails, mut http_fails, mut rate_fails) = (0u32, 0u32, 0u32);
-    let mut reconnecting = false;
     loop {
         if stop.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let backfill =
-            (reconnecting && settings.backfill_minutes > 0).then_some(settings.backfill_minutes);
+        // Every connection asks for the minutes missed, the first one too: a producer that was
+        // restarted (a crash, a deploy) missed the minutes it was down just as a reconnect does.
+        // What arrives twice is de-duplicated by tweet id in silver.
+        let backfill = (settings.backfill_minutes > 0).then_some(settings.backfill_minutes);
         let span = info_span!("x_stream_connection", backfill);
         let ended = connection(client, settings, metrics, stop, backfill, &mut deliver)
             .instrument(span)
@@ -167,7 +168,6 @@ pub async fn follow(
                 wait
             }
         };
-        reconnecting = true;
         metrics.reconnects.fetch_add(1, Ordering::Relaxed);
         sleep_unless_stopped(wait, stop).await;
     }
