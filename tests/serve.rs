@@ -47,21 +47,6 @@ fn http_get(port: u16, path: &str) -> String {
         .unwrap_or_default()
 }
 
-/// `$__timeFilter(col)` as Grafana writes it for a PostgreSQL data source, over a range that
-/// holds every test tweet.
-fn expand_time_filter(sql: &str) -> String {
-    let mut out = sql.to_string();
-    while let Some(at) = out.find("$__timeFilter(") {
-        let close = at + out[at..].find(')').unwrap();
-        let column = out[at + "$__timeFilter(".len()..close].to_string();
-        out.replace_range(
-            at..=close,
-            &format!("{column} BETWEEN '2025-12-31T00:00:00Z' AND '2026-01-02T00:00:00Z'"),
-        );
-    }
-    out
-}
-
 /// Kills the server when the test ends, however it ends.
 struct Server(std::process::Child);
 
@@ -183,7 +168,8 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     .unwrap();
     for panel in dashboard["panels"].as_array().unwrap() {
         let sql = panel["targets"][0]["rawSql"].as_str().unwrap();
-        let sql = expand_time_filter(sql);
+        // A range that holds every test tweet.
+        let sql = expand_time_filter(sql, "2025-12-31T00:00:00Z", "2026-01-02T00:00:00Z");
         let out = psql(pg, password, &sql);
         assert!(
             out.status.success(),

@@ -38,15 +38,7 @@ fn ingest(dir: &Path, broker: &str) -> Command {
 }
 
 fn sql_lines(dir: &Path, query: &str) -> Vec<String> {
-    run_ok(
-        tweetlake(dir)
-            .args(["sql", "--output-format", "csv"])
-            .arg(query),
-    )
-    .lines()
-    .skip(1)
-    .map(str::to_string)
-    .collect()
+    sql_csv_rows(&mut tweetlake(dir), query)
 }
 
 fn tweet(id: u64) -> Vec<u8> {

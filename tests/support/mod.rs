@@ -422,3 +422,38 @@ pub fn raw_headers(pairs: &[(&[u8], &[u8])]) -> rdkafka::message::OwnedHeaders {
     }
     headers
 }
+
+/// The rows of `tweetlake sql --output-format csv QUERY` run as `cmd`, without the header line.
+pub fn sql_csv_rows(cmd: &mut Command, query: &str) -> Vec<String> {
+    run_ok(cmd.args(["sql", "--output-format", "csv"]).arg(query))
+        .lines()
+        .skip(1)
+        .map(str::to_string)
+        .collect()
+}
+
+/// Files compacted, summed over `maintain`'s report lines (`N files, M compacted into K, …`).
+pub fn compacted_files(report: &str) -> u64 {
+    report
+        .lines()
+        .filter_map(|l| {
+            l.split(" compacted")
+                .next()?
+                .rsplit(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// `$__timeFilter(col)` as Grafana writes it for a PostgreSQL data source, over `from..to`.
+pub fn expand_time_filter(sql: &str, from: &str, to: &str) -> String {
+    let mut out = sql.to_string();
+    while let Some(at) = out.find("$__timeFilter(") {
+        let close = at + out[at..].find(')').unwrap();
+        let column = out[at + "$__timeFilter(".len()..close].to_string();
+        out.replace_range(at..=close, &format!("{column} BETWEEN '{from}' AND '{to}'"));
+    }
+    out
+}
