@@ -12,12 +12,7 @@ use tweetlake_core::config::Config;
 use tweetlake_core::delta::{app_txn_version, data_changes, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::common::TableReference;
-use tweetlake_core::deltalake::datafusion::logical_expr::Expr;
 use tweetlake_core::deltalake::datafusion::prelude::{DataFrame, SessionContext};
-use tweetlake_core::deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
-use tweetlake_core::deltalake::kernel::Transaction;
-use tweetlake_core::deltalake::operations::write::SchemaMode;
-use tweetlake_core::deltalake::protocol::{DeltaOperation, SaveMode};
 use tweetlake_core::deltalake::DeltaTable;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 
@@ -27,9 +22,6 @@ use crate::model::{Materialization, Model, TableName};
 use crate::normalize::portable_columns;
 use crate::windows::{add_changed_windows, WindowSet};
 use crate::GoldError;
-
-/// Commit metadata key holding the SQL a gold table was built with.
-const SQL_KEY: &str = "tweetlake.gold.sql";
 
 #[derive(Debug, Clone, Default)]
 pub struct GoldOptions {
@@ -175,7 +167,7 @@ fn time_column<'a>(source: &TableName, models: &'a [&Model]) -> Option<&'a str> 
 }
 
 /// What a model's sources are at now and what the gold table consumed last.
-struct SourceState {
+pub(crate) struct SourceState {
     name: TableName,
     table: DeltaTable,
     app: String,
@@ -405,105 +397,6 @@ fn check_output(model: &Model, df: &DataFrame) -> Result<(), GoldError> {
     Ok(())
 }
 
-/// The `txn` actions that record the source versions this run consumed.
-fn consumed_txns(sources: &[SourceState]) -> Vec<Transaction> {
-    sources
-        .iter()
-        .map(|s| Transaction::new(s.app.clone(), s.current))
-        .collect()
-}
-
-/// Commits the consumed source versions alone.
-async fn record_consumed(
-    mut gold: DeltaTable,
-    model: &Model,
-    sources: &[SourceState],
-) -> Result<DeltaTable, GoldError> {
-    let err = |source| GoldError::Delta {
-        what: format!("recording the source versions of gold.{}", model.name),
-        source: Box::new(source),
-    };
-    let snapshot = gold.snapshot().map_err(err)?;
-    CommitBuilder::from(
-        CommitProperties::default()
-            .with_application_transactions(consumed_txns(sources))
-            .with_metadata(commit_metadata(model, "no window changed")),
-    )
-    .build(
-        Some(snapshot),
-        gold.log_store(),
-        DeltaOperation::Write {
-            mode: SaveMode::Append,
-            partition_by: None,
-            predicate: None,
-        },
-    )
-    .await
-    .map_err(err)?;
-    gold.update_incremental(None).await.map_err(err)?;
-    Ok(gold)
-}
-
-/// What every gold commit says of itself: the model, its SQL (how the next run tells whether it
-/// changed) and how this run brought it up to date.
-fn commit_metadata(model: &Model, run: &str) -> [(String, serde_json::Value); 3] {
-    [
-        (
-            "tweetlake.gold.model".to_string(),
-            serde_json::json!(model.name),
-        ),
-        (SQL_KEY.to_string(), serde_json::json!(model.sql)),
-        ("tweetlake.gold.run".to_string(), serde_json::json!(run)),
-    ]
-}
-
-async fn write(
-    gold: DeltaTable,
-    model: &Model,
-    sources: &[SourceState],
-    kind: &RunKind,
-    batches: Vec<RecordBatch>,
-    predicate: Option<Expr>,
-) -> Result<DeltaTable, GoldError> {
-    let props = CommitProperties::default()
-        .with_application_transactions(consumed_txns(sources))
-        .with_metadata(commit_metadata(model, &describe(kind)));
-    let mut builder = gold
-        .write(batches)
-        .with_save_mode(SaveMode::Overwrite)
-        .with_commit_properties(props);
-    if let Some(column) = &model.partition_by {
-        builder = builder.with_partition_columns([column.as_str()]);
-    }
-    builder = match predicate {
-        Some(predicate) => builder.with_replace_where(predicate),
-        None => builder.with_schema_mode(SchemaMode::Overwrite),
-    };
-    builder.await.map_err(|source| GoldError::Delta {
-        what: format!("writing gold.{}", model.name),
-        source: Box::new(source),
-    })
-}
-
-/// The SQL the table was last built with: from the newest commit that gold wrote, passing over
-/// the compactions and vacuums that maintenance committed since (they carry no SQL).
-async fn last_sql(gold: &DeltaTable) -> Option<String> {
-    use futures::TryStreamExt;
-    if !exists(gold) {
-        return None;
-    }
-    // The last few commits first: listing the whole log costs a request per thousand commits.
-    for limit in [Some(16), None] {
-        let mut history = gold.history(limit);
-        while let Ok(Some(commit)) = history.try_next().await {
-            if let Some(sql) = commit.info.get(SQL_KEY) {
-                return sql.as_str().map(str::to_string);
-            }
-        }
-    }
-    None
-}
-
 fn query_err(
     model: &Model,
 ) -> impl Fn(tweetlake_core::deltalake::datafusion::error::DataFusionError) -> GoldError + '_ {
@@ -512,3 +405,7 @@ fn query_err(
         reason: e.to_string(),
     }
 }
+
+mod commit;
+
+use commit::{last_sql, record_consumed, write};
