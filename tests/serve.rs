@@ -184,12 +184,21 @@ fn psql_grafana_queries_dashboard_and_metrics() {
         );
     }
 
-    // Nothing writes; a wrong password gets nothing.
+    // Nothing writes, also where the write hides inside the plan; a wrong password gets nothing.
+    let leak = dir.join("leak.csv");
+    let copy = format!(
+        "EXPLAIN ANALYZE COPY (SELECT 1 AS x) TO '{}'",
+        leak.display()
+    );
     for write in [
         "DELETE FROM gold.lake_freshness",
         "INSERT INTO gold.lake_freshness SELECT * FROM gold.lake_freshness",
         "CREATE TABLE gold.x AS SELECT 1",
         "DROP TABLE gold.lake_freshness",
+        "EXPLAIN ANALYZE INSERT INTO gold.lake_freshness SELECT * FROM gold.lake_freshness",
+        &copy,
+        "SELECT 1 AS x INTO leaked",
+        "SET datafusion.execution.batch_size = 1",
     ] {
         let out = psql(pg, password, write);
         assert!(!out.status.success(), "{write} was not refused");
@@ -206,6 +215,17 @@ fn psql_grafana_queries_dashboard_and_metrics() {
         .trim(),
         "3"
     );
+    assert!(
+        !leak.exists(),
+        "COPY under EXPLAIN wrote {}",
+        leak.display()
+    );
+    let tables = psql(
+        pg,
+        password,
+        "SELECT table_name FROM information_schema.tables",
+    );
+    assert!(!String::from_utf8_lossy(&tables.stdout).contains("leaked"));
     let wrong = psql(pg, "not-the-password", "SELECT 1");
     assert!(!wrong.status.success());
     let why = String::from_utf8_lossy(&wrong.stderr).to_lowercase();
@@ -221,7 +241,7 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     }
     let metrics = http_get(http, "/metrics");
     assert!(
-        metrics.contains("tweetlake_serve_refused_total 4"),
+        metrics.contains("tweetlake_serve_refused_total 8"),
         "{metrics}"
     );
     assert!(

@@ -205,14 +205,75 @@ struct ReadOnly {
 }
 
 impl ReadOnly {
-    fn check(&self, statement: &Statement) -> Option<PgWireError> {
+    /// Refuses a statement whose form writes, a `SET` of DataFusion's own settings (they are shared
+    /// by every connection), and any statement whose plan writes anywhere inside it — an
+    /// `EXPLAIN ANALYZE INSERT`, a `COPY` under `EXPLAIN`, a `SELECT … INTO`.
+    async fn check(&self, statement: &Statement, ctx: &SessionContext) -> Option<PgWireError> {
         self.metrics.statement();
-        if is_read(statement) {
+        let refused = !is_read(statement)
+            || sets_engine_option(statement)
+            || explains_other_than_a_query(statement)
+            || (plans_as_query(statement) && !plan_is_read_only(statement, ctx).await);
+        if !refused {
             return None;
         }
         self.metrics.refused();
         Some(refusal(statement))
     }
+}
+
+/// `EXPLAIN` of anything but a query: `EXPLAIN ANALYZE` runs what it explains (a `COPY … TO`, an
+/// `INSERT`), and DataFusion plans some of those only through its own parser.
+fn explains_other_than_a_query(statement: &Statement) -> bool {
+    match statement {
+        Statement::Explain { statement, .. } => {
+            !matches!(statement.as_ref(), Statement::Query(_))
+                && !matches!(statement.as_ref(), Statement::Explain { .. })
+                || explains_other_than_a_query(statement)
+        }
+        _ => false,
+    }
+}
+
+/// Statements whose plan DataFusion builds and runs itself (the others are answered by hooks).
+fn plans_as_query(statement: &Statement) -> bool {
+    matches!(statement, Statement::Query(_) | Statement::Explain { .. })
+}
+
+/// Whether the plan of `statement` reads only: no DDL, DML or statement anywhere in it, subqueries
+/// and `EXPLAIN ANALYZE` inputs included. A statement that does not plan is left to the service,
+/// which reports its own error.
+async fn plan_is_read_only(statement: &Statement, ctx: &SessionContext) -> bool {
+    use tweetlake_core::deltalake::datafusion::execution::context::SQLOptions;
+    use tweetlake_core::deltalake::datafusion::sql::parser::Statement as DfStatement;
+    let read_only = SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false);
+    let planned = ctx
+        .state()
+        .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
+        .await;
+    match planned {
+        Ok(plan) => read_only.verify_plan(&plan).is_ok(),
+        Err(_) => true,
+    }
+}
+
+/// `SET datafusion.…`: DataFusion's settings live in the one session every connection shares.
+fn sets_engine_option(statement: &Statement) -> bool {
+    let Statement::Set(_) = statement else {
+        return false;
+    };
+    statement
+        .to_string()
+        .to_ascii_lowercase()
+        .split_whitespace()
+        .nth(1)
+        .is_some_and(|name| {
+            name.trim_start_matches("session")
+                .starts_with("datafusion.")
+        })
 }
 
 fn refusal(statement: &Statement) -> PgWireError {
@@ -256,30 +317,40 @@ impl QueryHook for ReadOnly {
     async fn handle_simple_query(
         &self,
         statement: &Statement,
-        _ctx: &SessionContext,
+        ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        self.check(statement).map(Err)
+        self.check(statement, ctx).await.map(Err)
     }
 
     async fn handle_extended_parse_query(
         &self,
         statement: &Statement,
-        _ctx: &SessionContext,
+        ctx: &SessionContext,
         _client: &(dyn ClientInfo + Send + Sync),
     ) -> Option<PgWireResult<LogicalPlan>> {
-        self.check(statement).map(Err)
+        self.check(statement, ctx).await.map(Err)
     }
 
     async fn handle_extended_query(
         &self,
         statement: &Statement,
-        _plan: &LogicalPlan,
+        plan: &LogicalPlan,
         _params: &ParamValues,
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        // Counted and refused at parse time already.
-        (!is_read(statement)).then(|| Err(refusal(statement)))
+        use tweetlake_core::deltalake::datafusion::execution::context::SQLOptions;
+        // Counted at parse time already; the plan about to run is checked again.
+        let read_only = SQLOptions::new()
+            .with_allow_ddl(false)
+            .with_allow_dml(false)
+            .with_allow_statements(false);
+        let writes = plans_as_query(statement) && read_only.verify_plan(plan).is_err();
+        (!is_read(statement)
+            || sets_engine_option(statement)
+            || explains_other_than_a_query(statement)
+            || writes)
+            .then(|| Err(refusal(statement)))
     }
 }
