@@ -231,6 +231,36 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     let why = String::from_utf8_lossy(&wrong.stderr).to_lowercase();
     assert!(why.contains("password authentication failed"), "{why}");
 
+    // 32 logins at once, as a connection pool opens them: each is salted on its own, so all
+    // succeed with the right password and all fail with a wrong one.
+    let at_once = |password: &str| -> Vec<bool> {
+        let logins: Vec<std::process::Child> = (0..32)
+            .map(|_| {
+                Command::new("psql")
+                    .args(["-h", "127.0.0.1", "-p", &pg.to_string(), "-U", "tweetlake"])
+                    .args(["-d", "tweetlake", "-X", "-A", "-t", "-c", "SELECT 1"])
+                    .env("PGPASSWORD", password)
+                    .env("PGCONNECT_TIMEOUT", "20")
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        logins
+            .into_iter()
+            .map(|mut c| c.wait().unwrap().success())
+            .collect()
+    };
+    assert!(
+        at_once(password).iter().all(|ok| *ok),
+        "a parallel login failed"
+    );
+    assert!(
+        at_once("wrong").iter().all(|ok| !ok),
+        "a wrong password got in"
+    );
+
     // The dashboard's JSON is gold's data.
     let api: Vec<serde_json::Value> =
         serde_json::from_str(&http_get(http, "/api/tweets_5m")).unwrap();

@@ -4,6 +4,7 @@
 
 mod dashboard;
 mod http;
+mod login;
 mod metrics;
 mod pg;
 

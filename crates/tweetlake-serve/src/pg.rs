@@ -11,13 +11,8 @@ use datafusion_postgres::hooks::cursor::CursorStatementHook;
 use datafusion_postgres::hooks::set_show::SetShowHook;
 use datafusion_postgres::hooks::transactions::TransactionStatementHook;
 use datafusion_postgres::hooks::HookClient;
-use datafusion_postgres::pgwire::api::auth::md5pass::{
-    hash_md5_password, Md5PasswordAuthStartupHandler,
-};
 use datafusion_postgres::pgwire::api::auth::noop::NoopStartupHandler;
-use datafusion_postgres::pgwire::api::auth::{
-    AuthSource, DefaultServerParameterProvider, LoginInfo, Password, StartupHandler,
-};
+use datafusion_postgres::pgwire::api::auth::StartupHandler;
 use datafusion_postgres::pgwire::api::cancel::CancelHandler;
 use datafusion_postgres::pgwire::api::cancel::DefaultCancelHandler;
 use datafusion_postgres::pgwire::api::query::{ExtendedQueryHandler, SimpleQueryHandler};
@@ -32,6 +27,7 @@ use tweetlake_core::deltalake::datafusion::logical_expr::LogicalPlan;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::datafusion::sql::sqlparser::ast::Statement;
 
+use crate::login::Md5Login;
 use crate::metrics::ServeMetrics;
 use crate::{LakeSession, ServeError};
 
@@ -89,17 +85,7 @@ pub async fn spawn(
         });
         tokio::spawn(run(handlers, options))
     } else {
-        let source = Arc::new(OneLogin {
-            user: config.user.clone(),
-            password: config.password.clone(),
-        });
-        let startup = Arc::new(
-            Md5PasswordAuthStartupHandler::new(
-                source,
-                Arc::new(DefaultServerParameterProvider::default()),
-            )
-            .with_connection_manager(connections),
-        );
+        let startup = Arc::new(Md5Login::new(&config.user, &config.password, connections));
         let handlers = Arc::new(Handlers {
             service,
             startup,
@@ -165,28 +151,8 @@ impl NoopStartupHandler for Trust {
     }
 }
 
-/// The one user of `serve.user` / `serve.password`.
-#[derive(Debug)]
-struct OneLogin {
-    user: String,
-    password: String,
-}
-
-#[async_trait]
-impl AuthSource for OneLogin {
-    async fn get_password(&self, login: &LoginInfo) -> PgWireResult<Password> {
-        let user = login.user().unwrap_or_default();
-        if user != self.user {
-            return Err(PgWireError::InvalidPassword(user.to_string()));
-        }
-        let salt = salt();
-        let hashed = hash_md5_password(&self.user, &self.password, &salt);
-        Ok(Password::new(Some(salt.to_vec()), hashed.into_bytes()))
-    }
-}
-
 /// Four bytes that differ per login (MD5 auth's salt need not be secret, only fresh).
-fn salt() -> [u8; 4] {
+pub(crate) fn salt() -> [u8; 4] {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
