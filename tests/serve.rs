@@ -346,26 +346,37 @@ fn serve_speaks_tls_and_refuses_bad_tls_files() {
     let work = tempfile::tempdir().unwrap();
     let dir = work.path();
     let (cert, key) = (dir.join("cert.pem"), dir.join("key.pem"));
-    let made = Command::new("openssl")
-        .args([
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-        ])
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&cert)
-        .output()
-        .expect("run openssl (scripts/install-deps.sh installs it)");
-    assert!(made.status.success());
+    let (other_cert, other_key) = (dir.join("other-cert.pem"), dir.join("other-key.pem"));
+    for (cert, key) in [(&cert, &key), (&other_cert, &other_key)] {
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=127.0.0.1"])
+            .arg("-keyout")
+            .arg(key)
+            .arg("-out")
+            .arg(cert)
+            .output()
+            .expect("run openssl (scripts/install-deps.sh installs it)");
+        assert!(made.status.success());
+    }
     let (pg, http) = (free_port(), free_port());
+    // A certificate with another certificate's key: refused, never served as plain text.
+    let mismatched = tweetlake(dir)
+        .args(["serve", "--pg-listen", &format!("127.0.0.1:{pg}")])
+        .args(["--http-listen", &format!("127.0.0.1:{http}")])
+        .env("TWEETLAKE_SERVE__PASSWORD", "pw")
+        .env("TWEETLAKE_SERVE__TLS_CERT", &cert)
+        .env("TWEETLAKE_SERVE__TLS_KEY", &other_key)
+        .output()
+        .unwrap();
+    assert!(!mismatched.status.success());
+    let why = String::from_utf8_lossy(&mismatched.stderr);
+    assert!(
+        why.contains("serve.tls_key") && why.contains("cannot serve"),
+        "{why}"
+    );
     let serve = |cert: &Path| {
         let mut c = tweetlake(dir);
         c.args([

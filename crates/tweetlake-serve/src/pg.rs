@@ -53,6 +53,7 @@ pub async fn spawn(
         // datafusion-postgres falls back to plain text when it cannot load them: check first.
         check_pem(cert, "tls_cert", "CERTIFICATE")?;
         check_pem(key, "tls_key", "PRIVATE KEY")?;
+        check_tls_pair(cert, key)?;
         options = options
             .with_tls_cert_path(Some(cert.clone()))
             .with_tls_key_path(Some(key.clone()));
@@ -113,6 +114,38 @@ fn check_pem(path: &str, key: &'static str, label: &str) -> Result<(), ServeErro
             reason: format!("{path} holds no PEM `{label}` block (the key must be PKCS#8)"),
         });
     }
+    Ok(())
+}
+
+/// Builds the TLS configuration exactly as datafusion-postgres will (PEM certificates, the first
+/// PKCS#8 key, ring), so that a corrupt key or a key that is not the certificate's stops the
+/// command instead of the endpoint serving plain text.
+fn check_tls_pair(cert: &str, key: &str) -> Result<(), ServeError> {
+    use tokio_rustls::rustls::crypto::ring;
+    use tokio_rustls::rustls::pki_types::PrivateKeyDer;
+    use tokio_rustls::rustls::ServerConfig;
+    let bad = |key: &'static str, reason: String| ServeError::Config { key, reason };
+    let read = |path: &str, key: &'static str| {
+        std::fs::read(path).map_err(|e| bad(key, format!("{path}: {e}")))
+    };
+    let certs = rustls_pemfile::certs(&mut read(cert, "tls_cert")?.as_slice())
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("tls_cert", format!("{cert}: {e}")))?;
+    let private = rustls_pemfile::pkcs8_private_keys(&mut read(key, "tls_key")?.as_slice())
+        .next()
+        .ok_or_else(|| bad("tls_key", format!("{key}: no PKCS#8 private key")))?
+        .map_err(|e| bad("tls_key", format!("{key}: {e}")))?;
+    ServerConfig::builder_with_provider(std::sync::Arc::new(ring::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| bad("tls_cert", e.to_string()))?
+        .with_no_client_auth()
+        .with_single_cert(certs, PrivateKeyDer::from(private))
+        .map_err(|e| {
+            bad(
+                "tls_key",
+                format!("{key} cannot serve {cert}: {e} (is it that certificate's key?)"),
+            )
+        })?;
     Ok(())
 }
 
