@@ -53,8 +53,12 @@ ansible-lint --offline --profile production -q || fail "ansible-lint"
 render=$(mktemp -d)
 trap 'rm -rf "$render" "$TF_CLI_CONFIG_FILE"' EXIT
 log "rendering the example cluster into $render"
-ansible-playbook -i inventory/example.yml tests/render.yml -e render_dir="$render" >"$render.1.log" \
+ansible-playbook -i inventory/example.yml tests/render.yml -e render_dir="$render" --diff >"$render.1.log" \
   || { cat "$render.1.log"; fail "render and assert"; }
+# Secrets never reach the output, --diff included.
+if grep -E "sasl-kafka-secret|render-secret" "$render.1.log"; then
+  fail "a secret was printed by the render"
+fi
 ansible-playbook -i inventory/example.yml tests/render.yml -e render_dir="$render" >"$render.2.log" \
   || { cat "$render.2.log"; fail "second render"; }
 # Idempotence: every host's recap says changed=0 on the second run.
