@@ -311,12 +311,13 @@ fn soak_the_deployed_pipeline_with_faults() {
     stop.store(true, Ordering::Relaxed);
     promoter.join().unwrap();
     maintainer.join().unwrap();
-    let (mut sent, mut answered, mut query_errors) = (0, 0, 0);
+    let (mut sent, mut answered, mut query_errors, mut reload_races) = (0, 0, 0, 0);
     for c in clients {
-        let (s, a, e) = c.join().unwrap();
+        let (s, a, e, r) = c.join().unwrap();
         sent += s;
         answered += a;
         query_errors += e;
+        reload_races += r;
     }
 
     // The producer must have delivered everything (its spool replayed after the freeze).
@@ -366,7 +367,7 @@ fn soak_the_deployed_pipeline_with_faults() {
         "files_compacted": tally.compacted_files.load(Ordering::Relaxed),
         "conflict_retries": tally.conflict_retries.load(Ordering::Relaxed),
         "commits": if on_s3 { serde_json::Value::Null } else { commits(&dir) },
-        "dashboard_queries": {"sent": sent, "answered": answered, "errors": query_errors},
+        "dashboard_queries": {"sent": sent, "answered": answered, "errors": query_errors, "reload_races": reload_races},
         "failures": {"promotions": failures.0.len(), "maintenance": failures.1.len()},
         "lost": 0,
         "duplicated": 0,
