@@ -209,9 +209,7 @@ impl ReadOnly {
     /// `EXPLAIN ANALYZE INSERT`, a `COPY` under `EXPLAIN`, a `SELECT … INTO`.
     async fn check(&self, statement: &Statement, ctx: &SessionContext) -> Option<PgWireError> {
         self.metrics.statement();
-        let refused = !is_read(statement)
-            || sets_engine_option(statement)
-            || explains_other_than_a_query(statement)
+        let refused = refused_by_form(statement)
             || (plans_as_query(statement) && !plan_is_read_only(statement, ctx).await);
         if !refused {
             return None;
@@ -234,6 +232,23 @@ fn explains_other_than_a_query(statement: &Statement) -> bool {
     }
 }
 
+/// Refused for what the statement is, before any plan: a form that writes, a `SET` of the engine's
+/// shared settings, an `EXPLAIN` of anything but a query.
+fn refused_by_form(statement: &Statement) -> bool {
+    !is_read(statement) || sets_engine_option(statement) || explains_other_than_a_query(statement)
+}
+
+/// No DDL, DML or statement anywhere in the plan, subqueries and `EXPLAIN ANALYZE` inputs included.
+fn reads_only(plan: &LogicalPlan) -> bool {
+    use tweetlake_core::deltalake::datafusion::execution::context::SQLOptions;
+    SQLOptions::new()
+        .with_allow_ddl(false)
+        .with_allow_dml(false)
+        .with_allow_statements(false)
+        .verify_plan(plan)
+        .is_ok()
+}
+
 /// Statements whose plan DataFusion builds and runs itself (the others are answered by hooks).
 fn plans_as_query(statement: &Statement) -> bool {
     matches!(statement, Statement::Query(_) | Statement::Explain { .. })
@@ -243,18 +258,13 @@ fn plans_as_query(statement: &Statement) -> bool {
 /// and `EXPLAIN ANALYZE` inputs included. A statement that does not plan is left to the service,
 /// which reports its own error.
 async fn plan_is_read_only(statement: &Statement, ctx: &SessionContext) -> bool {
-    use tweetlake_core::deltalake::datafusion::execution::context::SQLOptions;
     use tweetlake_core::deltalake::datafusion::sql::parser::Statement as DfStatement;
-    let read_only = SQLOptions::new()
-        .with_allow_ddl(false)
-        .with_allow_dml(false)
-        .with_allow_statements(false);
     let planned = ctx
         .state()
         .statement_to_plan(DfStatement::Statement(Box::new(statement.clone())))
         .await;
     match planned {
-        Ok(plan) => read_only.verify_plan(&plan).is_ok(),
+        Ok(plan) => reads_only(&plan),
         Err(_) => true,
     }
 }
@@ -339,17 +349,8 @@ impl QueryHook for ReadOnly {
         _ctx: &SessionContext,
         _client: &mut dyn HookClient,
     ) -> Option<PgWireResult<Response>> {
-        use tweetlake_core::deltalake::datafusion::execution::context::SQLOptions;
         // Counted at parse time already; the plan about to run is checked again.
-        let read_only = SQLOptions::new()
-            .with_allow_ddl(false)
-            .with_allow_dml(false)
-            .with_allow_statements(false);
-        let writes = plans_as_query(statement) && read_only.verify_plan(plan).is_err();
-        (!is_read(statement)
-            || sets_engine_option(statement)
-            || explains_other_than_a_query(statement)
-            || writes)
-            .then(|| Err(refusal(statement)))
+        let writes = plans_as_query(statement) && !reads_only(plan);
+        (refused_by_form(statement) || writes).then(|| Err(refusal(statement)))
     }
 }
