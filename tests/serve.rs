@@ -9,12 +9,10 @@ use std::time::Duration;
 
 use crate::support::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
+#[path = "serve/http.rs"]
+mod http;
+#[path = "serve/limits.rs"]
+mod limits;
 
 fn psql(port: u16, password: &str, sql: &str) -> std::process::Output {
     Command::new("psql")

@@ -8,14 +8,6 @@ use tweetlake_produce::xapi::playback::{PlaybackServer, Reply, StreamEnd};
 
 use super::support::*;
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// `GET /metrics` until the body contains `needle` (30 s at most); returns the last body.
 fn wait_for_metrics(port: u16, needle: &str) -> String {
     use std::io::{Read, Write};

@@ -552,7 +552,7 @@ pub use gold::GoldConfig;
 mod maintain;
 pub use maintain::MaintainConfig;
 mod serve;
-pub use serve::ServeConfig;
+pub use serve::{PgAuth, ServeConfig};
 mod run;
 pub use run::RunConfig;
 mod silver;

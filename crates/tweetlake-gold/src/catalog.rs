@@ -7,7 +7,6 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tracing::debug;
 use tweetlake_core::delta::{exists, open_table};
-use tweetlake_core::deltalake::datafusion::catalog::MemorySchemaProvider;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::delta_datafusion::DeltaSessionContext;
 use tweetlake_core::deltalake::logstore::object_store::ListResult;
@@ -15,6 +14,7 @@ use tweetlake_core::deltalake::logstore::ObjectStoreRef;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableBuilder, Path};
 use tweetlake_core::{Lake, Layer};
 
+use crate::layer_schema::LayerSchema;
 use crate::model::TableName;
 use crate::GoldError;
 
@@ -183,7 +183,7 @@ fn ensure_schemas(ctx: &SessionContext) -> Result<(), GoldError> {
     for layer in LAYERS {
         if catalog.schema(layer.as_str()).is_none() {
             catalog
-                .register_schema(layer.as_str(), Arc::new(MemorySchemaProvider::new()))
+                .register_schema(layer.as_str(), Arc::new(LayerSchema::default()))
                 .map_err(|e| GoldError::Query(e.to_string()))?;
         }
     }
@@ -211,8 +211,7 @@ pub async fn register_table(
         name.layer.as_str(),
         name.table.as_str(),
     );
-    ctx.deregister_table(reference.clone())
-        .map_err(|e| GoldError::Query(e.to_string()))?;
+    // One step: the schema swaps the provider, so no query sees the table missing.
     ctx.register_table(reference, provider)
         .map_err(|e| GoldError::Query(e.to_string()))?;
     debug!(%name, version = ?table.version(), "registered");

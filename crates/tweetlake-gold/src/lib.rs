@@ -6,6 +6,7 @@ pub mod catalog;
 pub mod ddl;
 pub mod dialect;
 pub mod graph;
+mod layer_schema;
 pub mod model;
 mod normalize;
 pub mod run;

@@ -1,10 +1,12 @@
-//! What people look at: the lake's tables over the Postgres wire protocol (read-only, one login,
-//! optional TLS) for psql, Grafana and BI tools, and over HTTP a dashboard drawn from gold plus
-//! Prometheus `/metrics`. One process; tables are reloaded as new commits land.
+//! What people look at: the lake's tables over the Postgres wire protocol (read-only, one login
+//! by SCRAM-SHA-256 or MD5, optional TLS, limits per statement and on connections) for psql,
+//! Grafana and BI tools, and over HTTP a dashboard drawn from gold plus Prometheus `/metrics`
+//! (behind the login beyond loopback). One process; tables are reloaded as new commits land.
 
 mod dashboard;
 mod http;
 mod login;
+mod memory;
 mod metrics;
 mod pg;
 
@@ -13,6 +15,11 @@ use std::time::Duration;
 
 use tracing::{info, warn};
 use tweetlake_core::config::ServeConfig;
+use tweetlake_core::deltalake::datafusion::execution::disk_manager::{
+    DiskManagerBuilder, DiskManagerMode,
+};
+use tweetlake_core::deltalake::datafusion::execution::runtime_env::RuntimeEnvBuilder;
+use tweetlake_core::deltalake::datafusion::execution::SessionStateBuilder;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::Lake;
 use tweetlake_gold::catalog::register_table;
@@ -34,9 +41,12 @@ pub enum ServeError {
     Gold(#[from] tweetlake_gold::GoldError),
     #[error("setting up pg_catalog: {0}")]
     Catalog(String),
+    #[error("setting up a connection's session: {0}")]
+    Session(String),
 }
 
-/// The shared session every connection and dashboard request queries.
+/// The lake's tables as one session: the dashboard queries it, and each Postgres connection gets
+/// a session of its own over the same tables.
 #[derive(Clone)]
 pub struct LakeSession {
     pub ctx: Arc<SessionContext>,
@@ -59,6 +69,28 @@ impl LakeSession {
             tables: catalog.names().count(),
             catalog: Arc::new(tokio::sync::Mutex::new(catalog)),
         })
+    }
+
+    /// A session of one connection: the shared tables and functions, its own settings, its own
+    /// memory pool inside `budget`, and no disk to spill to.
+    pub(crate) fn connection_context(
+        &self,
+        query_memory_mb: u64,
+        budget: Arc<memory::SharedBudget>,
+    ) -> Result<SessionContext, ServeError> {
+        let base = self.ctx.state();
+        let pool = Arc::new(memory::ConnectionPool::new(query_memory_mb, budget));
+        let runtime = RuntimeEnvBuilder::from_runtime_env(base.runtime_env())
+            .with_memory_pool(pool)
+            .with_disk_manager_builder(
+                DiskManagerBuilder::default().with_mode(DiskManagerMode::Disabled),
+            )
+            .build_arc()
+            .map_err(|e| ServeError::Session(e.to_string()))?;
+        let state = SessionStateBuilder::new_from_existing(base)
+            .with_runtime_env(runtime)
+            .build();
+        Ok(SessionContext::new_with_state(state))
     }
 
     /// Re-registers the tables that have new commits, and new tables; returns how many tables
@@ -90,12 +122,14 @@ pub async fn serve(
             addr: config.http_listen.clone(),
             source,
         })?;
-    let pg_task = pg::spawn(config, session.clone(), metrics.clone()).await?;
+    let throttle = Arc::new(login::Throttle::default());
+    let pg_task = pg::spawn(config, session.clone(), metrics.clone(), throttle.clone()).await?;
     info!(
         "serving the lake: postgres://{}@{}/ (read-only), dashboard http://{}/",
         config.user, config.pg_listen, config.http_listen
     );
-    let http_task = tokio::spawn(http::serve(http, session.clone(), metrics.clone()));
+    let access = Arc::new(http::Access::new(config, throttle));
+    let http_task = tokio::spawn(http::serve(http, session.clone(), metrics.clone(), access));
     let every = Duration::from_secs(config.refresh_seconds);
     let refresher = tokio::spawn(async move {
         loop {

@@ -7,6 +7,9 @@ use std::sync::Mutex;
 pub struct ServeMetrics {
     statements: AtomicU64,
     refused: AtomicU64,
+    limited: AtomicU64,
+    connections_refused: AtomicU64,
+    http_unauthorized: AtomicU64,
     http_requests: AtomicU64,
     http_errors: AtomicU64,
     refreshes: AtomicU64,
@@ -23,6 +26,19 @@ impl ServeMetrics {
 
     pub fn refused(&self) {
         self.refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// A statement stopped by a limit: its timeout, its memory or its rows.
+    pub fn limited(&self) {
+        self.limited.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connection_refused(&self) {
+        self.connections_refused.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn http_unauthorized(&self) {
+        self.http_unauthorized.fetch_add(1, Ordering::Relaxed);
     }
 
     pub fn http(&self, ok: bool) {
@@ -64,6 +80,21 @@ impl ServeMetrics {
             "tweetlake_serve_refused_total",
             "Statements refused because they would write.",
             &self.refused,
+        );
+        counter(
+            "tweetlake_serve_limited_total",
+            "Statements stopped by a limit (statement timeout, memory, result rows).",
+            &self.limited,
+        );
+        counter(
+            "tweetlake_serve_connections_refused_total",
+            "Postgres connections refused at serve.max_connections.",
+            &self.connections_refused,
+        );
+        counter(
+            "tweetlake_serve_http_unauthorized_total",
+            "HTTP requests refused for want of the login or the metrics token.",
+            &self.http_unauthorized,
         );
         counter(
             "tweetlake_serve_http_requests_total",

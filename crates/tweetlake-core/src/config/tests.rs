@@ -132,6 +132,11 @@ fn semantic_errors_name_the_key() {
         ("[serve]\npg_listen = \"0.0.0.0:5433\"\n", "serve.password"),
         ("[serve]\ntls_cert = \"c.pem\"\n", "serve.tls_cert"),
         ("[serve]\nhttp_listen = \"localhost\"\n", "serve.http_listen"),
+        ("[serve]\nhttp_listen = \"0.0.0.0:8080\"\n", "serve.password"),
+        ("[serve]\nauth = \"trust\"\n", "serve.auth"),
+        ("[serve]\nmax_connections = 0\n", "serve.max_connections"),
+        ("[serve]\nstatement_timeout_seconds = 0\n", "serve.statement_timeout_seconds"),
+        ("[serve]\nquery_memory_mb = 4096\n", "serve.memory_mb"),
         ("[maintain]\ntarget_file_size_mb = 0\n", "maintain.target_file_size_mb"),
         ("[run]\nmaintain_hour_utc = 24\n", "run.maintain_hour_utc"),
         ("[gold]\nmodels_dir = \"\"\n", "gold.models_dir"),
@@ -176,6 +181,23 @@ fn example_config_is_valid_and_matches_defaults() {
     assert_eq!(c.bronze.flush.max_latency, d.bronze.flush.max_latency);
     assert_eq!(c.silver.ner.batch_size, d.silver.ner.batch_size);
     assert_eq!(c.silver.ner.precision, d.silver.ner.precision);
+    assert_eq!(c.serve.auth, d.serve.auth);
+    assert_eq!(
+        (c.serve.max_connections, c.serve.statement_timeout_seconds),
+        (d.serve.max_connections, d.serve.statement_timeout_seconds)
+    );
+    assert_eq!(
+        (
+            c.serve.query_memory_mb,
+            c.serve.memory_mb,
+            c.serve.max_result_rows
+        ),
+        (
+            d.serve.query_memory_mb,
+            d.serve.memory_mb,
+            d.serve.max_result_rows
+        )
+    );
 }
 
 #[test]
