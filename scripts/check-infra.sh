@@ -56,7 +56,7 @@ log "rendering the example cluster into $render"
 ansible-playbook -i inventory/example.yml tests/render.yml -e render_dir="$render" --diff >"$render.1.log" \
   || { cat "$render.1.log"; fail "render and assert"; }
 # Secrets never reach the output, --diff included.
-if grep -E "sasl-kafka-secret|render-secret" "$render.1.log"; then
+if grep -E "sasl-kafka-secret|render-secret|render-metrics-token" "$render.1.log"; then
   fail "a secret was printed by the render"
 fi
 ansible-playbook -i inventory/example.yml tests/render.yml -e render_dir="$render" >"$render.2.log" \
@@ -80,8 +80,8 @@ if command -v systemd-analyze >/dev/null; then
     out=$(systemd-analyze verify "$units"/* 2>&1) || true
     [ -z "$out" ] || { echo "$out" >&2; fail "systemd-analyze verify $units"; }
   done
-  # 3 nodes, again with TLS, and the tweetlake host.
-  [ "$checked" -eq 7 ] || fail "expected 7 rendered unit directories, verified $checked"
+  # 3 nodes and the tweetlake host, again with TLS.
+  [ "$checked" -eq 8 ] || fail "expected 8 rendered unit directories, verified $checked"
 else
   log "systemd-analyze not found: unit verification skipped"
 fi

@@ -56,6 +56,10 @@ locals {
   bootstrap_servers = join(",", [
     for b in local.brokers : format("%s:%d", b.private_ip, var.ports.client)
   ])
+  # The TLS (SASL_SSL with SCRAM) listener: what clients use once the Kafka role turns TLS on.
+  bootstrap_servers_tls = join(",", [
+    for b in local.brokers : format("%s:%d", b.private_ip, var.ports.client_tls)
+  ])
 }
 
 # The Ansible inventory (ansible/inventory/*.yml shape): `terraform output -raw ansible_inventory`.
@@ -73,6 +77,7 @@ locals {
       vars = {
         kafka_controller_quorum_voters = local.quorum_voters
         kafka_bootstrap_servers        = local.bootstrap_servers
+        kafka_bootstrap_servers_tls    = local.bootstrap_servers_tls
         kafka_default_replication      = var.replication_factor
         kafka_min_insync_replicas      = var.min_insync_replicas
       }

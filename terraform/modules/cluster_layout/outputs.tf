@@ -19,8 +19,13 @@ output "quorum_voters" {
 }
 
 output "bootstrap_servers" {
-  description = "Client bootstrap list (plaintext listener inside the VPC)."
+  description = "Client bootstrap list (plaintext listener inside the VPC; gone when the Kafka role turns TLS on)."
   value       = local.bootstrap_servers
+}
+
+output "bootstrap_servers_tls" {
+  description = "Client bootstrap list of the TLS (SASL_SSL) listener."
+  value       = local.bootstrap_servers_tls
 }
 
 output "private_subnets" {

@@ -32,6 +32,10 @@ run "three_combined_brokers" {
     error_message = "unexpected bootstrap list: ${output.bootstrap_servers}"
   }
   assert {
+    condition     = yamldecode(output.ansible_inventory).all.vars.kafka_bootstrap_servers_tls == "10.40.0.10:9094,10.40.32.10:9094,10.40.64.10:9094"
+    error_message = "the inventory carries the TLS bootstrap list"
+  }
+  assert {
     condition     = yamldecode(output.ansible_inventory).all.children.kafka.hosts["tweetlake-kafka-2"].kafka_node_id == 2
     error_message = "the inventory carries each broker's node id"
   }
