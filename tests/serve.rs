@@ -26,7 +26,16 @@ fn psql(port: u16, password: &str, sql: &str) -> std::process::Output {
             "-d",
             "tweetlake",
         ])
-        .args(["-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", sql])
+        .args([
+            "-X",
+            "-A",
+            "-t",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-v",
+            "VERBOSITY=verbose",
+        ])
+        .args(["-c", sql])
         .env("PGPASSWORD", password)
         .env("PGCONNECT_TIMEOUT", "5")
         .output()
@@ -200,10 +209,10 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     ] {
         let out = psql(pg, password, write);
         assert!(!out.status.success(), "{write} was not refused");
+        let why = String::from_utf8_lossy(&out.stderr);
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("read-only"),
-            "{write}: {}",
-            String::from_utf8_lossy(&out.stderr)
+            why.contains("ERROR:  25006") && why.contains("read-only"),
+            "{write}: {why}"
         );
     }
     assert_eq!(

@@ -24,7 +24,6 @@ use tweetlake_core::deltalake::arrow::json::ArrayWriter;
 use crate::dashboard::{panel_sql, PAGE};
 use crate::login::{constant_time_eq, Throttle};
 use crate::metrics::ServeMetrics;
-use crate::LakeSession;
 
 /// Longest wait for a request's head, and for a response to be taken.
 const READ_TIMEOUT: Duration = Duration::from_secs(10);
@@ -33,6 +32,14 @@ const WRITE_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_CONNECTIONS: usize = 64;
 /// The most bytes of request line and headers read.
 const MAX_HEAD: usize = 16 * 1024;
+
+/// Where the panels' fixed queries run: a session of their own with its own memory pool inside
+/// the shared budget (all panel queries together hold at most `serve.query_memory_mb`), each
+/// query under the statement timeout.
+pub struct Panels {
+    pub ctx: tweetlake_core::deltalake::datafusion::prelude::SessionContext,
+    pub timeout: Duration,
+}
 
 /// Who may read what.
 pub struct Access {
@@ -89,7 +96,7 @@ fn header<'a>(head: &'a str, name: &str) -> Option<&'a str> {
 
 pub async fn serve(
     listener: TcpListener,
-    session: LakeSession,
+    panels: Arc<Panels>,
     metrics: Arc<ServeMetrics>,
     access: Arc<Access>,
 ) {
@@ -103,11 +110,11 @@ pub async fn serve(
                 continue;
             }
         };
-        let (session, metrics, access) = (session.clone(), metrics.clone(), access.clone());
+        let (panels, metrics, access) = (panels.clone(), metrics.clone(), access.clone());
         let slot = slots.clone().try_acquire_owned();
         tokio::spawn(async move {
             let answer = match slot {
-                Ok(_slot) => answer(socket, peer, &session, &metrics, &access).await,
+                Ok(_slot) => answer(socket, peer, &panels, &metrics, &access).await,
                 Err(_) => {
                     metrics.http(false);
                     respond(
@@ -130,7 +137,7 @@ pub async fn serve(
 async fn answer(
     mut socket: TcpStream,
     peer: SocketAddr,
-    session: &LakeSession,
+    panels: &Panels,
     metrics: &ServeMetrics,
     access: &Access,
 ) -> std::io::Result<()> {
@@ -165,7 +172,7 @@ async fn answer(
         )
         .await;
     }
-    let (status, kind, body) = route(path, session, metrics).await;
+    let (status, kind, body) = route(path, panels, metrics).await;
     metrics.http(status.starts_with('2'));
     respond(socket, status, kind, &body, &[]).await
 }
@@ -209,7 +216,7 @@ async fn read_head(socket: &mut TcpStream) -> String {
 }
 async fn route(
     path: &str,
-    session: &LakeSession,
+    panels: &Panels,
     metrics: &ServeMetrics,
 ) -> (&'static str, &'static str, Vec<u8>) {
     const JSON: &str = "application/json";
@@ -220,7 +227,7 @@ async fn route(
             PAGE.as_bytes().to_vec(),
         ),
         "/metrics" => {
-            update_lag(session, metrics).await;
+            update_lag(panels, metrics).await;
             (
                 "200 OK",
                 "text/plain; version=0.0.4",
@@ -228,7 +235,7 @@ async fn route(
             )
         }
         _ => match path.strip_prefix("/api/").and_then(panel_sql) {
-            Some(sql) => match rows_json(session, sql).await {
+            Some(sql) => match rows_json(panels, sql).await {
                 Ok(body) => ("200 OK", JSON, body),
                 Err(e) => {
                     let body = serde_json::json!({ "error": e }).to_string();
@@ -245,9 +252,15 @@ async fn route(
 }
 
 /// The rows of `sql` as a JSON array of objects.
-async fn rows_json(session: &LakeSession, sql: &str) -> Result<Vec<u8>, String> {
-    let df = session.ctx.sql(sql).await.map_err(|e| e.to_string())?;
-    let batches: Vec<RecordBatch> = df.collect().await.map_err(|e| e.to_string())?;
+async fn rows_json(panels: &Panels, sql: &str) -> Result<Vec<u8>, String> {
+    let run = async {
+        let df = panels.ctx.sql(sql).await?;
+        df.collect().await
+    };
+    let batches: Vec<RecordBatch> = tokio::time::timeout(panels.timeout, run)
+        .await
+        .map_err(|_| format!("timed out after {} s", panels.timeout.as_secs()))?
+        .map_err(|e| e.to_string())?;
     let mut writer = ArrayWriter::new(Vec::new());
     for b in &batches {
         writer.write(b).map_err(|e| e.to_string())?;
@@ -261,11 +274,11 @@ async fn rows_json(session: &LakeSession, sql: &str) -> Result<Vec<u8>, String> 
     })
 }
 
-async fn update_lag(session: &LakeSession, metrics: &ServeMetrics) {
+async fn update_lag(panels: &Panels, metrics: &ServeMetrics) {
     let Some(sql) = panel_sql("freshness") else {
         return;
     };
-    let Ok(body) = rows_json(session, sql).await else {
+    let Ok(body) = rows_json(panels, sql).await else {
         return;
     };
     let Ok(rows) = serde_json::from_slice::<Vec<serde_json::Value>>(&body) else {

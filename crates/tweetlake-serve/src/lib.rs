@@ -49,7 +49,7 @@ pub enum ServeError {
 /// a session of its own over the same tables.
 #[derive(Clone)]
 pub struct LakeSession {
-    pub ctx: Arc<SessionContext>,
+    ctx: Arc<SessionContext>,
     lake: Lake,
     /// The tables as last loaded: a refresh reads only the commits since.
     catalog: Arc<tokio::sync::Mutex<LakeCatalog>>,
@@ -123,13 +123,25 @@ pub async fn serve(
             source,
         })?;
     let throttle = Arc::new(login::Throttle::default());
-    let pg_task = pg::spawn(config, session.clone(), metrics.clone(), throttle.clone()).await?;
+    let budget = memory::SharedBudget::new(config.memory_mb);
+    let panels = Arc::new(http::Panels {
+        ctx: session.connection_context(config.query_memory_mb, budget.clone())?,
+        timeout: Duration::from_secs(config.statement_timeout_seconds),
+    });
+    let pg_task = pg::spawn(
+        config,
+        session.clone(),
+        metrics.clone(),
+        throttle.clone(),
+        budget,
+    )
+    .await?;
     info!(
         "serving the lake: postgres://{}@{}/ (read-only), dashboard http://{}/",
         config.user, config.pg_listen, config.http_listen
     );
     let access = Arc::new(http::Access::new(config, throttle));
-    let http_task = tokio::spawn(http::serve(http, session.clone(), metrics.clone(), access));
+    let http_task = tokio::spawn(http::serve(http, panels, metrics.clone(), access));
     let every = Duration::from_secs(config.refresh_seconds);
     let refresher = tokio::spawn(async move {
         loop {

@@ -67,6 +67,7 @@ pub async fn spawn(
     session: LakeSession,
     metrics: Arc<ServeMetrics>,
     throttle: Arc<Throttle>,
+    budget: Arc<SharedBudget>,
 ) -> Result<JoinHandle<()>, ServeError> {
     let tls = match (&config.tls_cert, &config.tls_key) {
         (Some(cert), Some(key)) => Some(tls::acceptor(cert, key)?),
@@ -101,7 +102,7 @@ pub async fn spawn(
             memory_mb: config.query_memory_mb,
         },
         query_memory_mb: config.query_memory_mb,
-        budget: SharedBudget::new(config.memory_mb),
+        budget,
         slots: Arc::new(Semaphore::new(config.max_connections)),
         tls,
     });
