@@ -47,7 +47,13 @@ impl Setup {
             ..Default::default()
         };
         config.silver.ner.enabled = false;
-        config.gold.models_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sql").into();
+        config.gold.models_dir = std::path::PathBuf::from(
+            std::env::var_os("CARGO_MANIFEST_DIR")
+                .unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+        )
+        .join("../../sql")
+        .to_string_lossy()
+        .into_owned();
         let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
         Setup {
             _dir: dir,

@@ -8,10 +8,10 @@ use tweetlake_nlp::sentiment::SentimentScorer;
 
 #[test]
 fn accuracy_on_the_labelled_sample() {
-    let path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../tests/fixtures/sentiment_sample.tsv"
-    );
+    let path = std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../../tests/fixtures/sentiment_sample.tsv");
     let text = std::fs::read_to_string(path).unwrap();
     let scorer = SentimentScorer::default();
     let mut confusion: BTreeMap<(String, &str), usize> = BTreeMap::new();
