@@ -24,7 +24,7 @@ case "$VARIANT" in
     NAME=tweetlake-ner-fast ;;
   *) echo "usage: setup-ner.sh [fast]" >&2; exit 2 ;;
 esac
-KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,words,conll,labels}.rs; echo "${HYPER[*]}") \
+KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,words,conll,labels,as_silver}.rs; echo "${HYPER[*]}") \
   | sha256sum | cut -c1-16)
 OUT=$TWEETLAKE_HOME/models/$NAME-$KEY
 if [ ! -f "$OUT/tweetlake-ner.json" ]; then

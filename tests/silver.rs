@@ -185,3 +185,54 @@ fn a_promote_killed_midway_reruns_to_the_same_silver() {
     assert_eq!(got, expected);
     assert_eq!(silver["rows_without_entities"], 0);
 }
+
+/// `tweetlake sentiment eval` scores silver's method on labelled tweets (the committed sample of
+/// 70 hand-checked ones) as SemEval does, and a malformed file is named with its line.
+#[test]
+fn sentiment_eval_scores_labelled_tweets_and_names_bad_rows() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let sample = fixture_path("sentiment_sample.tsv");
+    let out = run_ok(tweetlake(dir).args(["sentiment", "eval", sample.to_str().unwrap()]));
+    // VADER is deterministic: 40 of 70 right (the nlp crate's test of the same sample); recall
+    // 13/18 positive, 21/40 neutral, 6/12 negative.
+    assert!(
+        out.contains("macro-recall 0.582  accuracy 0.571  (70 tweets)"),
+        "{out}"
+    );
+    assert!(
+        out.lines()
+            .any(|l| l.split_whitespace().collect::<Vec<_>>() == ["neutral", "17", "21", "2"]),
+        "{out}"
+    );
+    // The confusion matrix's cells add up to the tweets scored.
+    let cells: usize = out
+        .lines()
+        .skip_while(|l| !l.starts_with("confusion"))
+        .skip(2)
+        .take(3)
+        .flat_map(|l| {
+            l.split_whitespace()
+                .skip(1)
+                .map(|n| n.parse::<usize>().unwrap())
+        })
+        .sum();
+    assert_eq!(cells, 70, "{out}");
+
+    let bad = dir.join("bad.tsv");
+    std::fs::write(
+        &bad,
+        "id\tlabel\ttext\n1\tpositive\tgreat day\n2\tobjective\tmeh\n",
+    )
+    .unwrap();
+    let failed = tweetlake(dir)
+        .args(["sentiment", "eval", bad.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(!failed.status.success());
+    let why = String::from_utf8_lossy(&failed.stderr);
+    assert!(
+        why.contains("bad.tsv:3") && why.contains("objective"),
+        "{why}"
+    );
+}

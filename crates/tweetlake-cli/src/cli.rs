@@ -128,6 +128,11 @@ pub enum Command {
         #[command(subcommand)]
         action: NerAction,
     },
+    /// Score silver's sentiment method on labelled tweets.
+    Sentiment {
+        #[command(subcommand)]
+        action: SentimentAction,
+    },
     /// Manage the X API filtered-stream rules (token from TWEETLAKE_PRODUCE__X_API__BEARER_TOKEN).
     Rules {
         #[command(subcommand)]
@@ -328,6 +333,17 @@ pub struct SqlArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum SentimentAction {
+    /// Macro-averaged recall (SemEval-2017 4A's measure), accuracy, per-class scores and the
+    /// confusion matrix on TSV files with a header: `id`, `label` (positive/neutral/negative) and
+    /// `text` (verbatim) or `text_json` (a JSON string).
+    Eval {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum NerAction {
     /// Fine-tune a base BERT encoder into a PER/ORG/LOC/MISC tagger on CoNLL files (fixed seed).
     Train(NerTrainArgs),
@@ -384,6 +400,10 @@ pub struct NerTrainArgs {
     /// Keep only the base encoder's first N layers (faster tagging, lower F1); default: all.
     #[arg(long)]
     pub layers: Option<usize>,
+    /// Keep @mentions in the training data as entities. By default they become outside, as
+    /// silver stores them (in `mentions`, not `entities`).
+    #[arg(long)]
+    pub mentions_as_entities: bool,
     /// libtorch threads (default: silver.ner.threads).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -8,12 +8,15 @@ use anyhow::{bail, Context, Result};
 use tweetlake_core::config::{self, Config};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
 
-use crate::cli::{CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer};
+use crate::cli::{
+    CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer, SentimentAction,
+};
 
 mod ner;
 mod offsets;
 mod produce;
 mod run_all;
+mod sentiment;
 mod sql;
 
 pub fn run(cli: Cli) -> Result<()> {
@@ -38,6 +41,9 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Produce(args) => produce::produce(config.clone(), *args).await,
             Command::Rules { action } => produce::rules(&config, action).await,
             Command::Ner { action } => ner::run(&config, action).await,
+            Command::Sentiment {
+                action: SentimentAction::Eval { files },
+            } => sentiment::eval(&files),
             Command::Promote {
                 layer: PromoteLayer::Silver { full_refresh },
             } => promote_silver(&config, &lake, full_refresh, ProgressOutput::Auto).await,

@@ -10,8 +10,13 @@ use tweetlake_nlp::ner::eval::Scores;
 use tweetlake_nlp::ner::manifest::Manifest;
 use tweetlake_nlp::ner::{EntityLabel, LabelMap, NerModel, Precision};
 
+/// The repository, from the manifest directory the test runner gives at run time (a test binary
+/// reused from a checkout elsewhere still finds this one's files).
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    std::path::PathBuf::from(
+        std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()),
+    )
+    .join("../..")
 }
 
 fn model() -> NerModel {
@@ -31,13 +36,14 @@ fn model_in(precision: Precision) -> NerModel {
     m
 }
 
+/// F1 of what silver would store (character spans, @mentions left out), as users get it.
 fn overall_f1(model: &mut NerModel, file: &str) -> (f64, Scores) {
     let sentences = read_conll(
         &repo().join("tests/fixtures/ner").join(file),
         &LabelMap::default(),
     )
     .unwrap();
-    let scores = tweetlake_nlp::ner::score(model, &sentences).unwrap();
+    let scores = tweetlake_nlp::ner::score_as_silver(model, &sentences).unwrap();
     (scores.overall().f1(), scores)
 }
 
@@ -73,12 +79,12 @@ fn tags_a_sports_sentence_in(precision: Precision) {
 
 #[test]
 fn keeps_its_f1_on_held_back_data() {
-    // Measured with the shipped settings (scripts/setup-ner.sh): 0.568 on WNUT-17 dev and 0.593
-    // on BTC H held back in float32, 0.568 and 0.590 in bfloat16; the floors leave room for
-    // floating-point differences between machines.
+    // Measured as silver stores entities with the shipped settings (scripts/setup-ner.sh): 0.594
+    // on WNUT-17 dev and 0.580 on BTC H held back in float32, 0.594 and 0.582 in bfloat16; the
+    // floors leave room for floating-point differences between machines.
     for precision in [Precision::Float32, Precision::BFloat16] {
         let mut m = model_in(precision);
-        for (file, floor) in [("wnut17-dev.conll", 0.54), ("btc-h-dev.conll", 0.565)] {
+        for (file, floor) in [("wnut17-dev.conll", 0.575), ("btc-h-dev.conll", 0.56)] {
             let (f1, scores) = overall_f1(&mut m, file);
             assert!(
                 f1 >= floor,
@@ -97,6 +103,7 @@ fn identity_matches_the_manifest() {
     assert_eq!(m.info().weights_sha256, manifest.weights_sha256);
     assert_eq!(m.info().id, manifest.id);
     assert_eq!(manifest.hyper.seed, 17);
+    assert!(!manifest.hyper.mentions_as_entities, "silver's convention");
     assert_eq!(manifest.train_data.len(), 4);
 }
 

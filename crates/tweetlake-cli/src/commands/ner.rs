@@ -63,6 +63,7 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
             max_len: a.max_len,
             seed: a.seed,
             layers: a.layers,
+            mentions_as_entities: a.mentions_as_entities,
         },
         threads: a.threads.unwrap_or(config.silver.ner.threads),
     };
@@ -100,15 +101,22 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
     Ok(())
 }
 
+/// Both scores of each file: what silver would store (the number users get) and, for
+/// comparison with published token-level results, the CoNLL word-level score.
 fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()> {
     for file in files {
         let sentences = read_conll(file, labels)?;
         let started = std::time::Instant::now();
-        let scores = ner::score(&mut model, &sentences)?;
+        let as_silver = ner::score_as_silver(&mut model, &sentences)?;
         let seconds = started.elapsed().as_secs_f64();
-        println!("{} ({})\n{scores}", file.display(), model.precision());
+        let words = ner::score(&mut model, &sentences)?;
+        println!("{} ({})", file.display(), model.precision());
         println!(
-            "tagged {} sentences in {seconds:.2} s ({:.0} sentences/s)\n",
+            "as silver stores it (exact character span and type, @mentions left out):\n{as_silver}"
+        );
+        println!("word level (CoNLL, @mentions included):\n{words}");
+        println!(
+            "tagged {} sentences as silver in {seconds:.2} s ({:.0} sentences/s)\n",
             sentences.len(),
             sentences.len() as f64 / seconds
         );

@@ -6,7 +6,7 @@ use std::fmt;
 
 use super::labels::{EntityLabel, Tag};
 
-/// An entity as a half-open range of word indices.
+/// An entity as a half-open range of word indices (or, when scoring as silver, of characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct Span {
     pub start: usize,
@@ -82,9 +82,14 @@ pub struct Scores {
 
 impl Scores {
     pub fn add(&mut self, gold: &[Tag], predicted: &[Tag]) {
+        self.add_spans(&spans(gold), &spans(predicted));
+    }
+
+    /// One sentence's gold and predicted entities.
+    pub fn add_spans(&mut self, gold: &[Span], predicted: &[Span]) {
         self.sentences += 1;
-        let g: HashSet<Span> = spans(gold).into_iter().collect();
-        let p: HashSet<Span> = spans(predicted).into_iter().collect();
+        let g: HashSet<Span> = gold.iter().copied().collect();
+        let p: HashSet<Span> = predicted.iter().copied().collect();
         for s in &g {
             self.per_label.entry(s.label).or_default().gold += 1;
         }

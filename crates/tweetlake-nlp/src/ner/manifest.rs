@@ -41,6 +41,15 @@ pub struct Hyper {
     /// tag proportionally faster at some cost in F1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub layers: Option<usize>,
+    /// Whether @mentions in the training data stay entities. Silver's convention (the default,
+    /// false) makes them outside: silver keeps them in `mentions`, and BTC's split `@` / handle
+    /// entities taught the model to tag a lone `@`. Models trained before it read as true.
+    #[serde(default = "mentions_were_entities")]
+    pub mentions_as_entities: bool,
+}
+
+fn mentions_were_entities() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -2,7 +2,9 @@
 //! words of cleaned tweet text with PER / ORG / LOC / MISC, plus the training and scoring
 //! that build and check the model shipped for offline machines.
 
+pub mod as_silver;
 pub mod conll;
+pub mod decode;
 pub mod eval;
 pub mod hub;
 pub mod labels;
@@ -79,6 +81,24 @@ pub fn score(
     for (s, p) in sentences.iter().zip(&predicted) {
         let tags: Vec<Tag> = p.iter().map(|t| t.0).collect();
         scores.add(&s.tags, &tags);
+    }
+    Ok(scores)
+}
+
+/// Scores what silver would store for each sentence (see `as_silver`): the texts tagged as
+/// silver tags tweets, compared by character span and type, @mentions left out.
+pub fn score_as_silver(
+    model: &mut NerModel,
+    sentences: &[conll::Sentence],
+) -> Result<eval::Scores, crate::NlpError> {
+    let texts: Vec<(String, Vec<(usize, usize)>)> = sentences
+        .iter()
+        .map(|s| as_silver::tweet_text(&s.words))
+        .collect();
+    let found = model.entities(&texts.iter().map(|t| t.0.as_str()).collect::<Vec<_>>())?;
+    let mut scores = eval::Scores::default();
+    for ((sentence, (text, ranges)), found) in sentences.iter().zip(&texts).zip(&found) {
+        as_silver::add(&mut scores, sentence, text, ranges, found);
     }
     Ok(scores)
 }

@@ -253,9 +253,9 @@ impl NerModel {
             let mut done = Vec::new();
             for chunk in mine {
                 let batch: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
-                let best = forward(&replica.model, &batch, pad, device)?;
+                let probs = forward(&replica.model, &batch, pad, device)?;
                 for (k, &i) in chunk.iter().enumerate() {
-                    done.push((i, read_tags(tags, &batch[k].first_piece, &best[k])));
+                    done.push((i, read_tags(tags, &batch[k].first_piece, &probs[k])));
                 }
             }
             Ok(done)
@@ -293,45 +293,46 @@ impl NerModel {
     }
 }
 
-fn read_tags(tags: &[Tag], first_piece: &[Option<usize>], best: &[(i64, f32)]) -> Vec<(Tag, f32)> {
-    first_piece
+/// Each word's tag and its probability: the best valid BIO sequence over the probabilities of
+/// each word's first piece (a word cut off by `max_len` counts as certainly outside).
+fn read_tags(tags: &[Tag], first_piece: &[Option<usize>], rows: &[Vec<f32>]) -> Vec<(Tag, f32)> {
+    let outside: Vec<f32> = tags
         .iter()
-        .map(|p| match p.and_then(|p| best.get(p)) {
-            Some(&(class, score)) => (
-                tags.get(class as usize).copied().unwrap_or(Tag::Outside),
-                score,
-            ),
-            None => (Tag::Outside, 0.0),
-        })
-        .collect()
+        .map(|t| if *t == Tag::Outside { 1.0 } else { 0.0 })
+        .collect();
+    let words: Vec<Vec<f32>> = first_piece
+        .iter()
+        .map(|p| p.and_then(|p| rows.get(p)).unwrap_or(&outside).clone())
+        .collect();
+    super::decode::best_tags(tags, &words)
 }
 
-/// The most likely class of every piece of every sequence, with its probability.
+/// The probability of every class for every piece of every sequence.
 fn forward(
     model: &BertForTokenClassification,
     batch: &[&Encoded],
     pad: i64,
     device: Device,
-) -> Result<Vec<Vec<(i64, f32)>>, NlpError> {
+) -> Result<Vec<Vec<Vec<f32>>>, NlpError> {
     let (ids, mask) = pad_batch(batch, pad);
     let ids = ids.to_device(device);
     let mask = mask.to_device(device);
-    let (score, class) = tch::no_grad(|| {
-        let probs = model
+    let probs = tch::no_grad(|| {
+        model
             .forward_t(Some(&ids), Some(&mask), None, None, None, false)
             .logits
             .to_kind(Kind::Float)
-            .softmax(-1, Kind::Float);
-        let (s, c) = probs.max_dim(-1, false);
-        (s.to_device(Device::Cpu), c.to_device(Device::Cpu))
+            .softmax(-1, Kind::Float)
+            .to_device(Device::Cpu)
     });
     let tch_err = |e: tch::TchError| NlpError::Model(e.to_string());
-    let (b, t) = score.size2().map_err(tch_err)?;
-    let score: Vec<f32> = Vec::try_from(score.flatten(0, -1)).map_err(tch_err)?;
-    let class: Vec<i64> = Vec::try_from(class.flatten(0, -1)).map_err(tch_err)?;
-    let t = t as usize;
-    Ok((0..b as usize)
-        .map(|i| (i * t..(i + 1) * t).map(|j| (class[j], score[j])).collect())
+    let (b, t, k) = probs.size3().map_err(tch_err)?;
+    let flat: Vec<f32> = Vec::try_from(probs.flatten(0, -1)).map_err(tch_err)?;
+    let (t, k) = (t as usize, k as usize);
+    Ok(flat
+        .chunks(t * k)
+        .take(b as usize)
+        .map(|sequence| sequence.chunks(k).map(<[f32]>::to_vec).collect())
         .collect())
 }
 

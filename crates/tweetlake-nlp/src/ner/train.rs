@@ -124,7 +124,12 @@ pub fn train(
     let mut examples = Vec::new();
     let mut data = Vec::new();
     for file in &opts.train {
-        let sentences = read_conll(file, labels)?;
+        let mut sentences = read_conll(file, labels)?;
+        if !h.mentions_as_entities {
+            sentences
+                .iter_mut()
+                .for_each(super::as_silver::mentions_outside);
+        }
         examples.extend(sentences.iter().map(|s| example(&pieces, s)));
         data.push(DataFile {
             file: file

@@ -1,6 +1,8 @@
 //! Tweet sentiment with VADER (Hutto & Gilbert, ICWSM-14), a lexicon and rule set tuned for
 //! social media: emoji, slang, capitals, "!!!", negation. Exact parity with vaderSentiment 3.3.2.
 
+pub mod eval;
+
 use vader_parity::SentimentIntensityAnalyzer;
 
 /// The method's name and version, recorded in silver's commits like the NER model's.
