@@ -3,9 +3,10 @@
 # (setup-libtorch.sh), builds tweetlake, fine-tunes all-MiniLM-L6-v2 on the bundled CC-BY tweet NER
 # data with a fixed seed (`tweetlake ner train`, ~5 min on 2 cores), caches the result under
 # $TWEETLAKE_HOME keyed by data, settings and training code, and links models/tweetlake-ner to it.
-#   scripts/setup-ner.sh        the shipped model, all 6 layers (F1 0.568 WNUT-17 dev / 0.593 BTC H)
+#   scripts/setup-ner.sh        the shipped model, all 6 layers (F1 as silver stores entities: 0.594
+#                               WNUT-17 dev / 0.582 BTC H)
 #   scripts/setup-ner.sh fast   models/tweetlake-ner-fast: the first 3 layers, 2 epochs (~4 min);
-#                               about twice the speed, F1 0.529 / 0.583 (README, "Named entities")
+#                               about twice the speed, F1 0.553 / 0.565 (README, "Named entities")
 set -euo pipefail
 VARIANT=${1:-default}
 cd "$(dirname "$0")/.."

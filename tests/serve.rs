@@ -15,29 +15,15 @@ mod http;
 mod limits;
 
 fn psql(port: u16, password: &str, sql: &str) -> std::process::Output {
-    Command::new("psql")
+    psql_command(port, password)
         .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-U",
-            "tweetlake",
-            "-d",
-            "tweetlake",
-        ])
-        .args([
-            "-X",
-            "-A",
-            "-t",
             "-v",
             "ON_ERROR_STOP=1",
             "-v",
             "VERBOSITY=verbose",
+            "-c",
+            sql,
         ])
-        .args(["-c", sql])
-        .env("PGPASSWORD", password)
-        .env("PGCONNECT_TIMEOUT", "5")
         .output()
         .expect("run psql (scripts/install-deps.sh installs postgresql-client)")
 }
@@ -243,10 +229,8 @@ fn psql_grafana_queries_dashboard_and_metrics() {
     let at_once = |password: &str| -> Vec<bool> {
         let logins: Vec<std::process::Child> = (0..32)
             .map(|_| {
-                Command::new("psql")
-                    .args(["-h", "127.0.0.1", "-p", &pg.to_string(), "-U", "tweetlake"])
-                    .args(["-d", "tweetlake", "-X", "-A", "-t", "-c", "SELECT 1"])
-                    .env("PGPASSWORD", password)
+                psql_command(pg, password)
+                    .args(["-c", "SELECT 1"])
                     .env("PGCONNECT_TIMEOUT", "20")
                     .stdout(Stdio::null())
                     .stderr(Stdio::null())

@@ -236,3 +236,71 @@ fn sentiment_eval_scores_labelled_tweets_and_names_bad_rows() {
         "{why}"
     );
 }
+
+/// `tweetlake ner eval` scores what silver would store (an @mention is left out on both sides)
+/// and reads a corpus with its own entity types through a `--labels` file, as WNUT-16's.
+#[test]
+fn ner_eval_scores_as_silver_and_maps_foreign_types_from_a_file() {
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let conll = dir.join("wnut16-style.conll");
+    let rows = [
+        ("@nba", "B-company"),
+        ("LeBron", "B-person"),
+        ("James", "I-person"),
+        ("scored", "O"),
+        ("40", "O"),
+        ("for", "O"),
+        ("the", "O"),
+        ("Lakers", "B-sportsteam"),
+        ("in", "O"),
+        ("Los", "B-geo-loc"),
+        ("Angeles", "I-geo-loc"),
+    ];
+    let text: String = rows.iter().map(|(w, t)| format!("{w}\t{t}\n")).collect();
+    std::fs::write(&conll, text).unwrap();
+    let model = repo_root().join("models/tweetlake-ner");
+    let eval = |labels: Option<&std::path::Path>| {
+        let mut cmd = tweetlake(dir);
+        cmd.args(["ner", "eval", conll.to_str().unwrap()])
+            .args(["--model", model.to_str().unwrap()]);
+        if let Some(l) = labels {
+            cmd.args(["--labels", l.to_str().unwrap()]);
+        }
+        cmd.output().unwrap()
+    };
+    // Without the mapping, WNUT-16's `company` is unknown: refused, naming it and the line.
+    let refused = eval(None);
+    assert!(!refused.status.success());
+    let why = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        why.contains("wnut16-style.conll:1") && why.contains("company") && why.contains("--labels"),
+        "{why}"
+    );
+
+    let scored = eval(Some(&repo_root().join("docs/ner-labels/wnut16.toml")));
+    let out = String::from_utf8_lossy(&scored.stdout);
+    assert!(
+        scored.status.success(),
+        "{}",
+        String::from_utf8_lossy(&scored.stderr)
+    );
+    // As silver stores it: the three names found exactly; @nba counts on neither side.
+    let as_silver = out
+        .split("as silver stores it")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.starts_with("overall")))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(
+        as_silver.split_whitespace().collect::<Vec<_>>(),
+        ["overall", "3", "3", "3", "1.000", "1.000", "1.000"],
+        "{out}"
+    );
+    // At word level the @mention is a gold entity the model (by convention) does not tag.
+    let words = out
+        .split("word level")
+        .nth(1)
+        .and_then(|s| s.lines().find(|l| l.starts_with("overall")))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert_eq!(words.split_whitespace().nth(1), Some("4"), "{out}");
+}

@@ -4,7 +4,7 @@
 //! own connection, go on.
 
 use std::io::Write;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Child, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,20 +19,8 @@ fn session(pg: u16, password: &str, script: &str) -> Child {
 }
 
 fn open_session(pg: u16, password: &str, script: &str, hold: bool) -> Child {
-    let mut child = Command::new("psql")
-        .args(["-h", "127.0.0.1", "-p", &pg.to_string(), "-U", "tweetlake"])
-        .args([
-            "-d",
-            "tweetlake",
-            "-X",
-            "-A",
-            "-t",
-            "-q",
-            "-v",
-            "VERBOSITY=verbose",
-        ])
-        .env("PGPASSWORD", password)
-        .env("PGCONNECT_TIMEOUT", "10")
+    let mut child = psql_command(pg, password)
+        .args(["-q", "-v", "VERBOSITY=verbose"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

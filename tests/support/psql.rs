@@ -10,6 +10,17 @@ use std::time::{Duration, Instant};
 
 use super::{expand_time_filter, repo_root};
 
+/// `psql` logged in to `tweetlake serve` on `pg` as `tweetlake` with `password`: no psqlrc,
+/// unaligned, tuples only, 10 s to connect.
+pub fn psql_command(pg: u16, password: &str) -> Command {
+    let mut psql = Command::new("psql");
+    psql.args(["-h", "127.0.0.1", "-p", &pg.to_string(), "-U", "tweetlake"])
+        .args(["-d", "tweetlake", "-X", "-A", "-t"])
+        .env("PGPASSWORD", password)
+        .env("PGCONNECT_TIMEOUT", "10");
+    psql
+}
+
 /// A port nothing listens on yet.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
@@ -29,20 +40,8 @@ pub fn dashboard_client(
     log: PathBuf,
 ) -> (u64, u64, u64) {
     let err_log = log.with_extension("err");
-    let mut psql = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &pg.to_string(),
-            "-U",
-            "tweetlake",
-            "-d",
-            "tweetlake",
-        ])
-        .args(["-X", "-A", "-t", "-q"])
-        .env("PGCONNECT_TIMEOUT", "10")
-        .env("PGPASSWORD", password)
+    let mut psql = psql_command(pg, password)
+        .arg("-q")
         .stdin(Stdio::piped())
         .stdout(std::fs::File::create(&log).unwrap())
         .stderr(std::fs::File::create(&err_log).unwrap())
@@ -80,19 +79,8 @@ pub fn dashboard_client(
 
 /// Whether one query answers (a fresh connection, no password).
 pub fn psql_once(pg: u16, sql: &str) -> bool {
-    Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &pg.to_string(),
-            "-U",
-            "tweetlake",
-            "-d",
-            "tweetlake",
-        ])
-        .args(["-X", "-A", "-t", "-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
-        .env("PGCONNECT_TIMEOUT", "5")
+    psql_command(pg, "")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-c", sql])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .status()

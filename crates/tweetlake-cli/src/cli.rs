@@ -347,13 +347,18 @@ pub enum SentimentAction {
 pub enum NerAction {
     /// Fine-tune a base BERT encoder into a PER/ORG/LOC/MISC tagger on CoNLL files (fixed seed).
     Train(NerTrainArgs),
-    /// Entity-level precision, recall and F1 per label (exact span, CoNLL style) on CoNLL files.
+    /// Entity-level precision, recall and F1 per label on CoNLL files: as silver stores entities
+    /// (exact character span and type, @mentions left out) and at CoNLL word level.
     Eval {
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Model directory or hf:owner/name (default: silver.ner.model).
         #[arg(long)]
         model: Option<String>,
+        /// A TOML file mapping the files' entity types to PER, ORG, LOC, MISC or "" (ignored),
+        /// over [silver.ner.labels]; e.g. docs/ner-labels/wnut16.toml.
+        #[arg(long)]
+        labels: Option<PathBuf>,
     },
     /// Print the entities the model finds in each text (one per argument).
     Tag {
@@ -400,6 +405,10 @@ pub struct NerTrainArgs {
     /// Keep only the base encoder's first N layers (faster tagging, lower F1); default: all.
     #[arg(long)]
     pub layers: Option<usize>,
+    /// A TOML file mapping the data's entity types to PER, ORG, LOC, MISC or "" (ignored), over
+    /// [silver.ner.labels].
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
     /// Keep @mentions in the training data as entities. By default they become outside, as
     /// silver stores them (in `mentions`, not `entities`).
     #[arg(long)]

@@ -13,18 +13,48 @@ use tweetlake_nlp::ner::{self, LabelMap, NerModel, TrainOptions};
 use crate::cli::{NerAction, NerTrainArgs};
 
 pub async fn run(config: &Config, action: NerAction) -> Result<()> {
-    let labels = LabelMap::from_names(&config.silver.ner.labels).context("silver.ner.labels")?;
     match action {
-        NerAction::Train(args) => train(config, &labels, args),
-        NerAction::Eval { files, model } => {
+        NerAction::Train(args) => {
+            let labels = label_map(config, args.labels.as_deref())?;
+            train(config, &labels, args)
+        }
+        NerAction::Eval {
+            files,
+            model,
+            labels,
+        } => {
+            let labels = label_map(config, labels.as_deref())?;
             let model = load(config, &labels, model).await?;
             eval(model, &labels, &files)
         }
         NerAction::Tag { texts, model } => {
+            let labels = label_map(config, None)?;
             let model = load(config, &labels, model).await?;
             tag(model, &texts)
         }
     }
+}
+
+/// [silver.ner.labels], with a `--labels` file's names over it (a corpus with its own types,
+/// such as WNUT-16's, is scored or trained on without touching the config).
+fn label_map(config: &Config, file: Option<&Path>) -> Result<LabelMap> {
+    let mut names = config.silver.ner.labels.clone();
+    if let Some(file) = file {
+        let text = std::fs::read_to_string(file)
+            .with_context(|| format!("reading --labels {}", file.display()))?;
+        let more: std::collections::BTreeMap<String, String> =
+            toml::from_str(&text).with_context(|| {
+                format!(
+                    "--labels {}: expected `type = \"PER\"` lines (PER, ORG, LOC, MISC or \"\")",
+                    file.display()
+                )
+            })?;
+        names.extend(more);
+    }
+    LabelMap::from_names(&names).context(match file {
+        Some(f) => format!("--labels {} or silver.ner.labels", f.display()),
+        None => "silver.ner.labels".to_string(),
+    })
 }
 
 /// The training output: `--out`, else silver.ner.model (which must then be a directory).

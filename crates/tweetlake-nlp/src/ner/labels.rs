@@ -89,7 +89,7 @@ pub struct LabelMap {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("unknown entity label `{0}`: add it to [silver.ner.labels] as PER, ORG, LOC, MISC or \"\" to ignore")]
+#[error("unknown entity label `{0}`: map it to PER, ORG, LOC, MISC or \"\" (ignored) in [silver.ner.labels], or in a --labels file for `ner eval`/`ner train`")]
 pub struct UnknownLabel(pub String);
 
 impl LabelMap {
