@@ -25,7 +25,7 @@ case "$VARIANT" in
     NAME=tweetlake-ner-fast ;;
   *) echo "usage: setup-ner.sh [fast]" >&2; exit 2 ;;
 esac
-KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,words,conll,labels,as_silver}.rs; echo "${HYPER[*]}") \
+KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,words,conll,labels,as_silver}.rs; echo "${HYPER[*]} ${NER_DEV[*]}") \
   | sha256sum | cut -c1-16)
 OUT=$TWEETLAKE_HOME/models/$NAME-$KEY
 if [ ! -f "$OUT/tweetlake-ner.json" ]; then
@@ -34,7 +34,8 @@ if [ ! -f "$OUT/tweetlake-ner.json" ]; then
   rm -rf "$OUT.tmp"
   "$CARGO_TARGET_DIR/debug/tweetlake" --log-level warn ner train \
     --base "$TWEETLAKE_HOME/models/all-minilm-l6-v2" \
-    $(printf -- '--data %s ' "${DATA[@]}") --out "$OUT.tmp" "${HYPER[@]}" >&2
+    $(printf -- '--data %s ' "${DATA[@]}") $(printf -- '--dev %s ' "${NER_DEV[@]}") \
+    --out "$OUT.tmp" "${HYPER[@]}" >&2
   mv "$OUT.tmp" "$OUT"
 fi
 mkdir -p models

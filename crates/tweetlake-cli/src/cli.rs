@@ -378,6 +378,10 @@ pub struct NerTrainArgs {
     /// Training data, CoNLL `token<TAB>tag`; repeat for several files.
     #[arg(long = "data", required = true)]
     pub data: Vec<PathBuf>,
+    /// Held-back CoNLL files (repeat the flag) the trained model is scored on, as silver stores
+    /// entities; the scores go into the model's manifest.
+    #[arg(long = "dev")]
+    pub dev: Vec<PathBuf>,
     /// Where to write the model (default: silver.ner.model).
     #[arg(long)]
     pub out: Option<PathBuf>,

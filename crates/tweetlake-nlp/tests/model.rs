@@ -104,6 +104,18 @@ fn identity_matches_the_manifest() {
     assert_eq!(m.info().id, manifest.id);
     assert_eq!(manifest.hyper.seed, 17);
     assert!(!manifest.hyper.mentions_as_entities, "silver's convention");
+    // Scored on both held-back files right after training (float32, as silver stores entities).
+    let dev: Vec<(&str, usize)> = manifest
+        .dev_scores
+        .iter()
+        .map(|d| (d.file.as_str(), d.sentences))
+        .collect();
+    assert_eq!(dev, [("wnut17-dev.conll", 1009), ("btc-h-dev.conll", 1000)]);
+    assert!(
+        manifest.dev_scores.iter().all(|d| d.f1 > 0.55),
+        "{:?}",
+        manifest.dev_scores
+    );
     assert_eq!(manifest.train_data.len(), 4);
 }
 

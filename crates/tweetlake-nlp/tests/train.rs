@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use tweetlake_nlp::ner::conll::read_conll;
 use tweetlake_nlp::ner::manifest::{Hyper, Manifest};
 use tweetlake_nlp::ner::{self, LabelMap, NerModel, TrainOptions};
 
@@ -46,9 +47,10 @@ fn slice(dir: &std::path::Path, n: usize) -> PathBuf {
 }
 
 fn options(dir: &std::path::Path, layers: Option<usize>) -> TrainOptions {
+    let data = slice(dir, 48);
     TrainOptions {
         base: base(),
-        train: vec![slice(dir, 48)],
+        train: vec![data.clone()],
         out: dir.join("model"),
         id: "tiny".into(),
         version: "0".into(),
@@ -64,6 +66,7 @@ fn options(dir: &std::path::Path, layers: Option<usize>) -> TrainOptions {
             mentions_as_entities: false,
         },
         threads: 2,
+        dev: vec![data],
     }
 }
 
@@ -82,9 +85,21 @@ fn a_model_with_fewer_layers_is_written_and_loads() {
     assert_eq!(manifest.weights_sha256, info.weights_sha256);
     assert_eq!(manifest.train_data[0].sentences, 48);
     // It loads as a 2-layer model (a 6-layer config would not match the saved weights) and tags.
-    let mut model = NerModel::load(&opts.out, &LabelMap::default(), 8).unwrap();
+    let mut model = NerModel::load(&opts.out, &LabelMap::default(), 16).unwrap();
     let tagged = model.tag_words(&[vec!["LeBron", "scored", "40"]]).unwrap();
     assert_eq!(tagged[0].len(), 3);
+    // The manifest records the model's score on the dev file, as `ner eval` computes it.
+    let [dev] = manifest.dev_scores.as_slice() else {
+        panic!("{:?}", manifest.dev_scores)
+    };
+    assert_eq!((dev.file.as_str(), dev.sentences), ("slice.conll", 48));
+    model.set_workers(2).unwrap();
+    let sentences = read_conll(&opts.dev[0], &LabelMap::default()).unwrap();
+    let now = ner::score_as_silver(&mut model, &sentences)
+        .unwrap()
+        .overall();
+    assert!((now.f1() - dev.f1).abs() < 1e-9, "{} vs {dev:?}", now.f1());
+    assert_eq!(dev.sha256, manifest.train_data[0].sha256, "the same file");
 }
 
 #[test]

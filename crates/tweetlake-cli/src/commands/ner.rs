@@ -96,6 +96,7 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
             mentions_as_entities: a.mentions_as_entities,
         },
         threads: a.threads.unwrap_or(config.silver.ner.threads),
+        dev: a.dev,
     };
     let on_terminal = std::io::stderr().is_terminal();
     let started = std::time::Instant::now();

@@ -52,6 +52,18 @@ fn mentions_were_entities() -> bool {
     true
 }
 
+/// The trained model scored on a held-back file as silver stores entities (exact character span
+/// and type, @mentions left out), in float32, right after training.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DevScore {
+    pub file: String,
+    pub sha256: String,
+    pub sentences: usize,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Manifest {
     pub id: String,
@@ -66,6 +78,8 @@ pub struct Manifest {
     pub final_loss: f64,
     pub train_seconds: f64,
     pub libtorch: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub dev_scores: Vec<DevScore>,
 }
 
 impl Manifest {

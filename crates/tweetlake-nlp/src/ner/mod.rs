@@ -40,6 +40,8 @@ pub struct TrainOptions {
     pub version: String,
     pub hyper: manifest::Hyper,
     pub threads: usize,
+    /// Held-back CoNLL files the trained model is scored on; the scores go into its manifest.
+    pub dev: Vec<std::path::PathBuf>,
 }
 
 /// Reported after every optimisation step.

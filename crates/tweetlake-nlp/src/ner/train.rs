@@ -10,7 +10,7 @@ use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
 use super::conll::{read_conll, Sentence};
 use super::encode::{Encoded, WordPieces};
 use super::labels::{LabelMap, Tag};
-use super::manifest::{sha256_file, DataFile, Manifest, ModelInfo, WEIGHTS_FILE};
+use super::manifest::{sha256_file, DataFile, DevScore, Manifest, ModelInfo, WEIGHTS_FILE};
 use super::model::{id2label, pad_batch, read_config};
 use super::{TrainOptions, TrainProgress};
 use crate::NlpError;
@@ -224,13 +224,45 @@ pub fn train(
         final_loss: last_loss,
         train_seconds: started.elapsed().as_secs_f64(),
         libtorch: "2.4.0".to_string(),
+        dev_scores: Vec::new(),
     }
     .write(&opts.out)?;
+    record_dev_scores(opts, labels)?;
     Ok(ModelInfo {
         id: opts.id.clone(),
         version: opts.version.clone(),
         weights_sha256,
     })
+}
+
+/// Scores the model just written on `opts.dev` as silver stores entities and adds the scores to
+/// its manifest, so the model directory says what it was measured at.
+fn record_dev_scores(opts: &TrainOptions, labels: &LabelMap) -> Result<(), NlpError> {
+    if opts.dev.is_empty() {
+        return Ok(());
+    }
+    let mut model = super::NerModel::load(&opts.out, labels, 16)?;
+    model.set_workers(opts.threads.max(1))?;
+    let mut scores = Vec::new();
+    for file in &opts.dev {
+        let sentences = read_conll(file, labels)?;
+        let overall = super::score_as_silver(&mut model, &sentences)?.overall();
+        scores.push(DevScore {
+            file: file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: sha256_file(file)?,
+            sentences: sentences.len(),
+            precision: overall.precision(),
+            recall: overall.recall(),
+            f1: overall.f1(),
+        });
+    }
+    let mut manifest = Manifest::read(&opts.out)?
+        .ok_or_else(|| NlpError::Model(format!("{}: no manifest", opts.out.display())))?;
+    manifest.dev_scores = scores;
+    manifest.write(&opts.out)
 }
 
 fn step_loss(
