@@ -45,8 +45,8 @@ pub enum ServeError {
     Session(String),
 }
 
-/// The lake's tables as one session: the dashboard queries it, and each Postgres connection gets
-/// a session of its own over the same tables.
+/// The lake's tables in one base session that reloads update in place; every Postgres connection
+/// and the dashboard's panels query a session of their own over the same tables.
 #[derive(Clone)]
 pub struct LakeSession {
     ctx: Arc<SessionContext>,

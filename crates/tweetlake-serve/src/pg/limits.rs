@@ -28,7 +28,7 @@ use crate::metrics::ServeMetrics;
 pub struct StatementLimits {
     pub timeout: Duration,
     pub max_rows: u64,
-    /// For the message of a statement that ran out of memory.
+    /// The memory one statement may hold (serve.query_memory_mb).
     pub memory_mb: u64,
 }
 

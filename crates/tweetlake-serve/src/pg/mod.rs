@@ -55,7 +55,6 @@ struct Endpoint {
     cancel: Arc<DefaultCancelHandler>,
     connections: Arc<ConnectionManager>,
     limits: StatementLimits,
-    query_memory_mb: u64,
     budget: Arc<SharedBudget>,
     slots: Arc<Semaphore>,
     tls: Option<TlsAcceptor>,
@@ -101,7 +100,6 @@ pub async fn spawn(
             max_rows: config.max_result_rows,
             memory_mb: config.query_memory_mb,
         },
-        query_memory_mb: config.query_memory_mb,
         budget,
         slots: Arc::new(Semaphore::new(config.max_connections)),
         tls,
@@ -149,7 +147,7 @@ impl Endpoint {
     fn connection(&self) -> Result<Arc<Handlers>, ServeError> {
         let ctx = self
             .session
-            .connection_context(self.query_memory_mb, self.budget.clone())?;
+            .connection_context(self.limits.memory_mb, self.budget.clone())?;
         let hooks: Vec<Arc<dyn QueryHook>> = vec![
             Arc::new(ReadOnly {
                 metrics: self.metrics.clone(),
