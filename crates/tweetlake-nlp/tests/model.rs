@@ -108,7 +108,7 @@ fn identity_matches_the_manifest() {
     let dev: Vec<(&str, usize)> = manifest
         .dev_scores
         .iter()
-        .map(|d| (d.file.as_str(), d.sentences))
+        .map(|d| (d.data.file.as_str(), d.data.sentences))
         .collect();
     assert_eq!(dev, [("wnut17-dev.conll", 1009), ("btc-h-dev.conll", 1000)]);
     assert!(

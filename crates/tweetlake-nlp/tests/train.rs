@@ -92,14 +92,17 @@ fn a_model_with_fewer_layers_is_written_and_loads() {
     let [dev] = manifest.dev_scores.as_slice() else {
         panic!("{:?}", manifest.dev_scores)
     };
-    assert_eq!((dev.file.as_str(), dev.sentences), ("slice.conll", 48));
+    assert_eq!(
+        (dev.data.file.as_str(), dev.data.sentences),
+        ("slice.conll", 48)
+    );
     model.set_workers(2).unwrap();
     let sentences = read_conll(&opts.dev[0], &LabelMap::default()).unwrap();
     let now = ner::score_as_silver(&mut model, &sentences)
         .unwrap()
         .overall();
     assert!((now.f1() - dev.f1).abs() < 1e-9, "{} vs {dev:?}", now.f1());
-    assert_eq!(dev.sha256, manifest.train_data[0].sha256, "the same file");
+    assert_eq!(dev.data, manifest.train_data[0], "the same file");
 }
 
 #[test]

@@ -28,6 +28,20 @@ pub struct DataFile {
     pub sentences: usize,
 }
 
+impl DataFile {
+    /// `path` by its name and hash, with the sentences read from it.
+    pub fn describe(path: &Path, sentences: usize) -> Result<DataFile, NlpError> {
+        Ok(DataFile {
+            file: path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
+            sha256: sha256_file(path)?,
+            sentences,
+        })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hyper {
     pub epochs: usize,
@@ -56,9 +70,8 @@ fn mentions_were_entities() -> bool {
 /// and type, @mentions left out), in float32, right after training.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DevScore {
-    pub file: String,
-    pub sha256: String,
-    pub sentences: usize,
+    #[serde(flatten)]
+    pub data: DataFile,
     pub precision: f64,
     pub recall: f64,
     pub f1: f64,

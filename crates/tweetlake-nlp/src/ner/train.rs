@@ -131,14 +131,7 @@ pub fn train(
                 .for_each(super::as_silver::mentions_outside);
         }
         examples.extend(sentences.iter().map(|s| example(&pieces, s)));
-        data.push(DataFile {
-            file: file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            sha256: sha256_file(file)?,
-            sentences: sentences.len(),
-        });
+        data.push(DataFile::describe(file, sentences.len())?);
     }
     if examples.is_empty() {
         return Err(NlpError::Model("no training sentences".into()));
@@ -248,12 +241,7 @@ fn record_dev_scores(opts: &TrainOptions, labels: &LabelMap) -> Result<(), NlpEr
         let sentences = read_conll(file, labels)?;
         let overall = super::score_as_silver(&mut model, &sentences)?.overall();
         scores.push(DevScore {
-            file: file
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-            sha256: sha256_file(file)?,
-            sentences: sentences.len(),
+            data: DataFile::describe(file, sentences.len())?,
             precision: overall.precision(),
             recall: overall.recall(),
             f1: overall.f1(),
