@@ -72,6 +72,29 @@ fn build_lake(dir: &Path, broker: &str) {
     run_ok(tweetlake(dir).args(["promote", "gold", "--models-dir", models.to_str().unwrap()]));
 }
 
+/// Starts `tweetlake serve` in `dir` on loopback with `env`, and waits until psql logs in.
+fn start_serve(dir: &std::path::Path, pg: u16, http: u16, env: &[(&str, &str)]) -> Server {
+    let mut cmd = tweetlake(dir);
+    cmd.args(["serve", "--pg-listen", &format!("127.0.0.1:{pg}")])
+        .args(["--http-listen", &format!("127.0.0.1:{http}")])
+        .stdout(Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let server = Server(cmd.spawn().unwrap());
+    let password = env
+        .iter()
+        .find(|(k, _)| *k == "TWEETLAKE_SERVE__PASSWORD")
+        .map_or("", |(_, v)| v);
+    assert!(
+        wait_until(Duration::from_secs(60), || psql(pg, password, "SELECT 1")
+            .status
+            .success()),
+        "tweetlake serve did not accept a psql login"
+    );
+    server
+}
+
 #[test]
 fn psql_grafana_queries_dashboard_and_metrics() {
     let svc = Services::broker();
@@ -89,26 +112,7 @@ fn psql_grafana_queries_dashboard_and_metrics() {
 
     let (pg, http) = (free_port(), free_port());
     let password = "s3cret-for-tests";
-    let _server = Server(
-        tweetlake(dir)
-            .args([
-                "serve",
-                "--pg-listen",
-                &format!("127.0.0.1:{pg}"),
-                "--http-listen",
-                &format!("127.0.0.1:{http}"),
-            ])
-            .env("TWEETLAKE_SERVE__PASSWORD", password)
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(
-        wait_until(Duration::from_secs(60), || psql(pg, password, "SELECT 1")
-            .status
-            .success()),
-        "tweetlake serve did not accept a psql login"
-    );
+    let _server = start_serve(dir, pg, http, &[("TWEETLAKE_SERVE__PASSWORD", password)]);
 
     // A gold query gives what `tweetlake sql` gives.
     let out = psql(

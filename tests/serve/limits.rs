@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::{build_lake, psql, Server};
+use super::{build_lake, psql, start_serve};
 use crate::support::*;
 
 /// A `psql` session fed `script` on stdin, errors verbose (with their SQLSTATE), not stopping at
@@ -39,28 +39,6 @@ fn text(out: &Output) -> (String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
-}
-
-fn start_serve(dir: &std::path::Path, pg: u16, http: u16, env: &[(&str, &str)]) -> Server {
-    let mut cmd = tweetlake(dir);
-    cmd.args(["serve", "--pg-listen", &format!("127.0.0.1:{pg}")])
-        .args(["--http-listen", &format!("127.0.0.1:{http}")])
-        .stdout(Stdio::null());
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    let server = Server(cmd.spawn().unwrap());
-    let password = env
-        .iter()
-        .find(|(k, _)| *k == "TWEETLAKE_SERVE__PASSWORD")
-        .map_or("", |(_, v)| v);
-    assert!(
-        wait_until(Duration::from_secs(60), || psql(pg, password, "SELECT 1")
-            .status
-            .success()),
-        "tweetlake serve did not accept a psql login"
-    );
-    server
 }
 
 #[test]

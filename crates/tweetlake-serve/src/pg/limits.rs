@@ -81,32 +81,29 @@ impl Bound {
 
     /// `rows`, ended by an error at the deadline or past `max_rows`.
     fn rows(&self, rows: SendableRowStream) -> SendableRowStream {
-        let bound = self.clone();
+        // The limits travel in the stream's state: nothing is cloned per row.
         Box::pin(futures::stream::unfold(
-            (Some(rows), 0u64),
-            move |(rows, sent)| {
-                let bound = bound.clone();
-                async move {
-                    let mut rows = rows?;
-                    let next = tokio::time::timeout_at(bound.deadline, rows.next()).await;
-                    let failed = match next {
-                        Ok(None) => return None,
-                        Ok(Some(Ok(row))) if sent < bound.max_rows => {
-                            return Some((Ok(row), (Some(rows), sent + 1)));
-                        }
-                        Ok(Some(Ok(_))) => {
-                            bound.metrics.limited();
-                            too_many_rows(bound.max_rows)
-                        }
-                        Ok(Some(Err(e))) => bound.explain(e),
-                        Err(_) => {
-                            bound.metrics.limited();
-                            timed_out(bound.timeout)
-                        }
-                    };
-                    // Dropping the rows stops the query's work.
-                    Some((Err(failed), (None, sent)))
-                }
+            (Some(rows), 0u64, self.clone()),
+            |(rows, sent, bound)| async move {
+                let mut rows = rows?;
+                let next = tokio::time::timeout_at(bound.deadline, rows.next()).await;
+                let failed = match next {
+                    Ok(None) => return None,
+                    Ok(Some(Ok(row))) if sent < bound.max_rows => {
+                        return Some((Ok(row), (Some(rows), sent + 1, bound)));
+                    }
+                    Ok(Some(Ok(_))) => {
+                        bound.metrics.limited();
+                        too_many_rows(bound.max_rows)
+                    }
+                    Ok(Some(Err(e))) => bound.explain(e),
+                    Err(_) => {
+                        bound.metrics.limited();
+                        timed_out(bound.timeout)
+                    }
+                };
+                // Dropping the rows stops the query's work.
+                Some((Err(failed), (None, sent, bound)))
             },
         ))
     }
