@@ -2,7 +2,9 @@
 # Builds the NER model silver uses, once: assembles libtorch and the base encoder
 # (setup-libtorch.sh), builds tweetlake, fine-tunes all-MiniLM-L6-v2 on the bundled CC-BY tweet NER
 # data with a fixed seed (`tweetlake ner train`, ~5 min on 2 cores), caches the result under
-# $TWEETLAKE_HOME keyed by data, settings and training code, and links models/tweetlake-ner to it.
+# $TWEETLAKE_HOME keyed by data, settings and training code, links models/tweetlake-ner to it, and
+# installs the shipped sentiment head (heads/tweetlake-sentiment, trained on that encoder recipe;
+# README, "Sentiment") beside it, so silver's one pass gives entities and sentiment.
 #   scripts/setup-ner.sh        the shipped model, all 6 layers (F1 as silver stores entities: 0.594
 #                               WNUT-17 dev / 0.582 BTC H)
 #   scripts/setup-ner.sh fast   models/tweetlake-ner-fast: the first 3 layers, 2 epochs (~4 min);
@@ -25,7 +27,7 @@ case "$VARIANT" in
     NAME=tweetlake-ner-fast ;;
   *) echo "usage: setup-ner.sh [fast]" >&2; exit 2 ;;
 esac
-KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,words,conll,labels,as_silver}.rs; echo "${HYPER[*]} ${NER_DEV[*]}") \
+KEY=$( (cat "${DATA[@]}" crates/tweetlake-nlp/src/ner/{train,encode,network,words,conll,labels,as_silver}.rs; echo "${HYPER[*]} ${NER_DEV[*]}") \
   | sha256sum | cut -c1-16)
 OUT=$TWEETLAKE_HOME/models/$NAME-$KEY
 if [ ! -f "$OUT/tweetlake-ner.json" ]; then
@@ -41,3 +43,12 @@ fi
 mkdir -p models
 ln -sfn "$OUT" "models/$NAME"
 log "models/$NAME -> $OUT"
+HEAD=heads/tweetlake-sentiment
+if [ "$VARIANT" = default ] && [ -f "$HEAD/tweetlake-sentiment.json" ]; then
+  cargo build -q -p tweetlake-cli
+  if ! "$CARGO_TARGET_DIR/debug/tweetlake" --log-level warn sentiment install "$HEAD" --model "$OUT" >&2; then
+    # A head for another encoder recipe would stop silver; without one it labels with VADER.
+    rm -f "$OUT/tweetlake-sentiment.json" "$OUT/sentiment.safetensors"
+    log "warning: $HEAD does not fit this model; silver falls back to VADER (retrain: scripts/train-sentiment.sh)"
+  fi
+fi

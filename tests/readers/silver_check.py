@@ -15,7 +15,8 @@ def main():
     lake = sys.argv[1].removeprefix("file://")
     dt = DeltaTable(f"{lake}/silver/tweets")
     tbl = dt.to_pyarrow_table(
-        columns=["tweet_id", "event_date", "hashtags", "text", "entities", "sentiment_label"]
+        columns=["tweet_id", "event_date", "hashtags", "text", "entities", "sentiment_label",
+                 "sentiment_score"]
     )
     ids = tbl.column("tweet_id").to_pylist()
     files = dt.file_uris()
@@ -36,17 +37,22 @@ def main():
             entities += 1
             if text[e["start"]:e["end"]] != e["text"] or e["label"] not in ("PER", "ORG", "LOC", "MISC"):
                 misplaced += 1
-    sentiment = {}
-    for label in tbl.column("sentiment_label").to_pylist():
+    sentiment, scores_out_of_range = {}, 0
+    for label, score in zip(tbl.column("sentiment_label").to_pylist(),
+                            tbl.column("sentiment_score").to_pylist()):
         sentiment[str(label)] = sentiment.get(str(label), 0) + 1
+        if score is None or not -1.0 <= score <= 1.0:
+            scores_out_of_range += 1
     last_commit = dt.history(1)[0]
     print(json.dumps({
         "entities": entities,
         "entities_misplaced": misplaced,
         "rows_without_entities": no_entities,
         "sentiment": sentiment,
+        "sentiment_scores_out_of_range": scores_out_of_range,
         "ner_weights_sha256": last_commit.get("tweetlake.ner.weights_sha256"),
         "sentiment_method": last_commit.get("tweetlake.sentiment"),
+        "sentiment_weights_sha256": last_commit.get("tweetlake.sentiment.weights_sha256"),
         "ner_precision": last_commit.get("tweetlake.ner.precision"),
         "rows": len(ids),
         "distinct_ids": len(set(ids)),

@@ -128,7 +128,8 @@ pub enum Command {
         #[command(subcommand)]
         action: NerAction,
     },
-    /// Score silver's sentiment method on labelled tweets.
+    /// Train silver's sentiment head on the NER model's encoder, or score a sentiment method on
+    /// labelled tweets.
     Sentiment {
         #[command(subcommand)]
         action: SentimentAction,
@@ -340,7 +341,75 @@ pub enum SentimentAction {
     Eval {
         #[arg(required = true)]
         files: Vec<PathBuf>,
+        /// auto, model or vader (default: silver.sentiment.method); texts are cleaned as silver
+        /// cleans them.
+        #[arg(long, value_enum)]
+        method: Option<SentimentMethodArg>,
+        /// NER model directory whose sentiment head scores (default: silver.ner.model).
+        #[arg(long)]
+        model: Option<String>,
     },
+    /// Fit a 3-class sentiment head on the NER model's sentence vectors (the encoder stays as it
+    /// is), so one encoder pass gives entities and sentiment; same labelled TSV as `eval`.
+    Train(SentimentTrainArgs),
+    /// Copy a trained head (e.g. heads/tweetlake-sentiment, the shipped one) into the NER model
+    /// directory, after checking it was trained on that model's encoder recipe.
+    Install {
+        /// The head's directory (tweetlake-sentiment.json, sentiment.safetensors).
+        head: PathBuf,
+        /// The NER model directory (default: silver.ner.model).
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+}
+
+/// How sentiment is labelled (silver.sentiment.method).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SentimentMethodArg {
+    Auto,
+    Model,
+    Vader,
+}
+
+#[derive(Debug, Args)]
+pub struct SentimentTrainArgs {
+    /// Labelled training tweets, TSV (repeat for several files).
+    #[arg(long = "data", required = true)]
+    pub data: Vec<PathBuf>,
+    /// Held-back labelled tweets: the first picks the epoch kept (best macro-recall); all are
+    /// scored into the head's manifest.
+    #[arg(long = "dev")]
+    pub dev: Vec<PathBuf>,
+    /// The NER model directory the head reads and is written into (default: silver.ner.model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Write the head here instead of into the model directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Keep sentence vectors here between runs (keyed by model, data and precision).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Head id recorded in its manifest and in silver's commits.
+    #[arg(long, default_value = "tweetlake-sentiment-minilm-l6")]
+    pub id: String,
+    #[arg(long, default_value = "1")]
+    pub version: String,
+    #[arg(long, default_value_t = 30)]
+    pub epochs: usize,
+    #[arg(long, default_value_t = 256)]
+    pub batch_size: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    pub learning_rate: f64,
+    #[arg(long, default_value_t = 1e-4)]
+    pub weight_decay: f64,
+    /// Hidden layer width; 0 (the shipped head) trains a linear one.
+    #[arg(long, default_value_t = 0)]
+    pub hidden: usize,
+    /// Leave VADER's scores out of the head's features.
+    #[arg(long)]
+    pub no_vader_features: bool,
+    #[arg(long, default_value_t = 17)]
+    pub seed: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -417,6 +486,10 @@ pub struct NerTrainArgs {
     /// silver stores them (in `mentions`, not `entities`).
     #[arg(long)]
     pub mentions_as_entities: bool,
+    /// Add a learned vector for each word's casing (lower, Capitalised, CAPS, mIxed, none) to its
+    /// pieces' input: the base vocabulary is uncased.
+    #[arg(long)]
+    pub case_embeddings: bool,
     /// libtorch threads (default: silver.ner.threads).
     #[arg(long)]
     pub threads: Option<usize>,

@@ -8,9 +8,7 @@ use anyhow::{bail, Context, Result};
 use tweetlake_core::config::{self, Config};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
 
-use crate::cli::{
-    CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer, SentimentAction,
-};
+use crate::cli::{CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer};
 
 mod ner;
 mod offsets;
@@ -41,9 +39,7 @@ pub fn run(cli: Cli) -> Result<()> {
             Command::Produce(args) => produce::produce(config.clone(), *args).await,
             Command::Rules { action } => produce::rules(&config, action).await,
             Command::Ner { action } => ner::run(&config, action).await,
-            Command::Sentiment {
-                action: SentimentAction::Eval { files },
-            } => sentiment::eval(&files),
+            Command::Sentiment { action } => sentiment::run(&config, action).await,
             Command::Promote {
                 layer: PromoteLayer::Silver { full_refresh },
             } => promote_silver(&config, &lake, full_refresh, ProgressOutput::Auto).await,

@@ -558,7 +558,7 @@ pub use run::RunConfig;
 mod silver;
 pub use silver::{
     default_expectations, ExpectationAction, ExpectationConfig, NerConfig, NerPrecision,
-    SentimentConfig, SilverConfig,
+    SentimentConfig, SentimentMethod, SilverConfig,
 };
 
 mod produce;

@@ -1,6 +1,8 @@
 //! NER throughput on a CoNLL file's sentences, tagged as raw text the way silver does:
 //! `cargo run --release --features ner --example ner_speed -- MODEL_DIR FILE.conll|FILE.txt WORKERS
-//! [ROUNDS [BATCH [float32|bfloat16]]]` (defaults 3, 16, this CPU's native precision).
+//! [ROUNDS [BATCH [float32|bfloat16 [none|vader|head]]]]` (defaults 3, 16, this CPU's native
+//! precision, none). The last says what labels sentiment beside the entities: nothing, VADER over
+//! every text (silver before the head), or the model's sentiment head in the same pass.
 //! Prints texts/s per round, so the first round's warm-up shows apart from steady state, and
 //! texts per CPU second, which stolen time on a shared machine does not disturb.
 
@@ -14,7 +16,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
     let [_, model, file, threads, rest @ ..] = args.as_slice() else {
         return Err(
-            "usage: ner_speed MODEL_DIR FILE.conll WORKERS [ROUNDS [BATCH [PRECISION]]]".into(),
+            "usage: ner_speed MODEL_DIR FILE.conll WORKERS [ROUNDS [BATCH [PRECISION [SENTIMENT]]]]"
+                .into(),
         );
     };
     let rounds: usize = rest.first().map_or(Ok(3), |r| r.parse())?;
@@ -25,6 +28,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         Some("bfloat16") => Precision::BFloat16,
         Some(other) => return Err(format!("precision `{other}`: float32 or bfloat16").into()),
     };
+    let sentiment = rest.get(3).map_or("none", String::as_str);
+    if !matches!(sentiment, "none" | "vader" | "head") {
+        return Err(format!("sentiment `{sentiment}`: none, vader or head").into());
+    }
     let threads: usize = threads.parse()?;
     let labels = LabelMap::default();
     // A .txt file holds one text per line; anything else is CoNLL.
@@ -40,22 +47,50 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .collect()
     };
     let mut model = NerModel::load(Path::new(model), &labels, batch)?;
+    if sentiment != "head" {
+        model = model.without_sentiment();
+    } else if model.sentiment_model().is_none() {
+        return Err("the model directory has no sentiment head".into());
+    }
+    let vader = tweetlake_nlp::sentiment::SentimentScorer::default();
     model.set_precision(precision)?;
     model.set_workers(threads)?;
-    println!("{threads} workers, batch {batch}, {precision}");
+    println!("{threads} workers, batch {batch}, {precision}, sentiment {sentiment}");
     for round in 1..=rounds {
         let (started, cpu_before) = (Instant::now(), cpu_seconds());
-        let found: usize = model.entities(&texts)?.iter().map(Vec::len).sum();
+        let analyses = model.analyse(&texts)?;
+        let found: usize = analyses.iter().map(|a| a.entities.len()).sum();
+        let positive = match sentiment {
+            "vader" => texts
+                .iter()
+                .filter(|t| vader.score(t).score >= tweetlake_nlp::sentiment::THRESHOLD)
+                .count(),
+            _ => analyses
+                .iter()
+                .filter_map(|a| a.sentiment)
+                .filter(|s| s.polarity == tweetlake_nlp::sentiment::Polarity::Positive)
+                .count(),
+        };
         let secs = started.elapsed().as_secs_f64();
         let cpu = cpu_seconds() - cpu_before;
         println!(
-            "round {round}: {} texts in {secs:.2} s = {:.0} texts/s, {cpu:.2} CPU s = {:.0} texts per CPU s ({found} entities)",
+            "round {round}: {} texts in {secs:.2} s = {:.0} texts/s, {cpu:.2} CPU s = {:.0} texts per CPU s ({found} entities, {positive} positive)",
             texts.len(),
             texts.len() as f64 / secs,
             texts.len() as f64 / cpu
         );
     }
+    println!("peak RSS {}", peak_rss());
     Ok(())
+}
+
+/// The process's peak resident memory (`VmHWM` in /proc/self/status).
+fn peak_rss() -> String {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .map_or_else(|| "unknown".into(), |v| v.trim().to_string())
 }
 
 /// User + system CPU seconds this process has used (Linux `/proc/self/stat`), so a noisy

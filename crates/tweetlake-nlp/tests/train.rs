@@ -64,6 +64,7 @@ fn options(dir: &std::path::Path, layers: Option<usize>) -> TrainOptions {
             seed: 3,
             layers,
             mentions_as_entities: false,
+            case_embeddings: false,
         },
         threads: 2,
         dev: vec![data],

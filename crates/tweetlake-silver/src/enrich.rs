@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use tracing::info_span;
-use tweetlake_core::config::{NerConfig, NerPrecision, SilverConfig};
+use tweetlake_core::config::{NerConfig, NerPrecision, SentimentMethod, SilverConfig};
 use tweetlake_core::Progress;
 use tweetlake_nlp::ner::hub::resolve_model;
 use tweetlake_nlp::ner::{LabelMap, NerModel, Precision};
@@ -45,20 +45,57 @@ pub fn precision(setting: NerPrecision) -> Precision {
 /// Texts handed to NER per call; each is traced as one batch.
 const NER_CHUNK: usize = 512;
 
+/// What labels each tweet's sentiment.
+enum SentimentBy {
+    /// The NER model's head, in the NER pass.
+    Head,
+    Vader(SentimentScorer),
+}
+
+/// Whether `method` has sentiment come from the model's head: `auto` when it has one, `model`
+/// always (an error when it has none), `vader` never.
+pub fn sentiment_from_head(
+    method: SentimentMethod,
+    model: Option<&NerModel>,
+) -> Result<bool, SilverError> {
+    let has_head = model.is_some_and(|m| m.sentiment_model().is_some());
+    match method {
+        SentimentMethod::Vader => Ok(false),
+        SentimentMethod::Auto => Ok(has_head),
+        SentimentMethod::Model if has_head => Ok(true),
+        SentimentMethod::Model => Err(SilverError::Ner(
+            "silver.sentiment.method = \"model\", but the NER model has no sentiment head \
+             (tweetlake-sentiment.json): install one with scripts/setup-ner.sh, train one with \
+             `tweetlake sentiment train`, or set the method to auto or vader"
+                .into(),
+        )),
+    }
+}
+
 pub struct Enricher {
     ner: Option<NerModel>,
-    sentiment: Option<SentimentScorer>,
+    sentiment: Option<SentimentBy>,
 }
 
 impl Enricher {
     /// Loads what the config switches on (fetching an `hf:` model first); a missing or unreadable
     /// model stops the run here, before any table is touched.
     pub async fn load(config: &SilverConfig) -> Result<Self, SilverError> {
-        let ner = match config.ner.enabled {
+        let mut ner = match config.ner.enabled {
             false => None,
             true => Some(load_ner(&config.ner).await?),
         };
-        let sentiment = config.sentiment.enabled.then(SentimentScorer::default);
+        let sentiment = match config.sentiment.enabled {
+            false => None,
+            true => match sentiment_from_head(config.sentiment.method, ner.as_ref())? {
+                true => Some(SentimentBy::Head),
+                false => Some(SentimentBy::Vader(SentimentScorer::default())),
+            },
+        };
+        if !matches!(sentiment, Some(SentimentBy::Head)) {
+            // A head nobody reads would only cost time.
+            ner = ner.map(NerModel::without_sentiment);
+        }
         Ok(Self { ner, sentiment })
     }
 
@@ -81,16 +118,30 @@ impl Enricher {
                 m.precision().as_str().into(),
             ));
         }
-        if self.sentiment.is_some() {
-            let method = format!("{} {}", sentiment::METHOD, sentiment::VERSION);
-            out.push(("tweetlake.sentiment".to_string(), method.into()));
+        match (
+            &self.sentiment,
+            self.ner.as_ref().and_then(|m| m.sentiment_model()),
+        ) {
+            (Some(SentimentBy::Head), Some(head)) => {
+                let method = format!("{} {}", head.id, head.version);
+                out.push(("tweetlake.sentiment".to_string(), method.into()));
+                out.push((
+                    "tweetlake.sentiment.weights_sha256".to_string(),
+                    head.weights_sha256.clone().into(),
+                ));
+            }
+            (Some(_), _) => {
+                let method = format!("{} {}", sentiment::METHOD, sentiment::VERSION);
+                out.push(("tweetlake.sentiment".to_string(), method.into()));
+            }
+            (None, _) => {}
         }
         out
     }
 
     /// Fills every row's entities and sentiment.
     pub fn apply(&mut self, rows: &mut TweetRows, progress: &Progress) -> Result<(), SilverError> {
-        if let Some(scorer) = &self.sentiment {
+        if let Some(SentimentBy::Vader(scorer)) = &self.sentiment {
             progress.phase("scoring sentiment");
             let _span = info_span!("sentiment", rows = rows.len()).entered();
             let scores: Vec<_> = rows.texts().map(|t| scorer.score(t)).collect();
@@ -106,13 +157,16 @@ impl Enricher {
                 let _span = info_span!("ner_batch", batch = i, texts = chunk.len()).entered();
                 found.extend(
                     model
-                        .entities(chunk)
+                        .analyse(chunk)
                         .map_err(|e| SilverError::Ner(e.to_string()))?,
                 );
                 progress.advance(chunk.len() as u64);
             }
             for (e, f) in rows.enrichment_mut().iter_mut().zip(found) {
-                e.entities = Some(f);
+                e.entities = Some(f.entities);
+                if f.sentiment.is_some() {
+                    e.sentiment = f.sentiment;
+                }
             }
         }
         Ok(())

@@ -37,7 +37,7 @@ pub async fn run(config: &Config, action: NerAction) -> Result<()> {
 
 /// [silver.ner.labels], with a `--labels` file's names over it (a corpus with its own types,
 /// such as WNUT-16's, is scored or trained on without touching the config).
-fn label_map(config: &Config, file: Option<&Path>) -> Result<LabelMap> {
+pub(crate) fn label_map(config: &Config, file: Option<&Path>) -> Result<LabelMap> {
     let mut names = config.silver.ner.labels.clone();
     if let Some(file) = file {
         let text = std::fs::read_to_string(file)
@@ -63,7 +63,11 @@ fn out_dir(config: &Config, flag: Option<&Path>) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(&config.silver.ner.model))
 }
 
-async fn load(config: &Config, labels: &LabelMap, flag: Option<String>) -> Result<NerModel> {
+pub(crate) async fn load(
+    config: &Config,
+    labels: &LabelMap,
+    flag: Option<String>,
+) -> Result<NerModel> {
     let ner = &config.silver.ner;
     let spec = flag.unwrap_or_else(|| ner.model.clone());
     let dir = resolve_model(&spec, &ner.hub_url, Path::new(&ner.hub_cache))
@@ -94,6 +98,7 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
             seed: a.seed,
             layers: a.layers,
             mentions_as_entities: a.mentions_as_entities,
+            case_embeddings: a.case_embeddings,
         },
         threads: a.threads.unwrap_or(config.silver.ner.threads),
         dev: a.dev,
@@ -156,9 +161,12 @@ fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()>
 }
 
 fn tag(mut model: NerModel, texts: &[String]) -> Result<()> {
-    for (text, found) in texts.iter().zip(model.entities(texts)?) {
+    for (text, found) in texts.iter().zip(model.analyse(texts)?) {
         println!("{text}");
-        for e in found {
+        if let Some(s) = found.sentiment {
+            println!("  sentiment {} {:+.3}", s.polarity.as_str(), s.score);
+        }
+        for e in found.entities {
             println!(
                 "  {:<5} {:>4}..{:<4} {:.3}  {}",
                 e.label, e.start, e.end, e.score, e.text

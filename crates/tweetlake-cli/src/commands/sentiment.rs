@@ -1,80 +1,170 @@
-//! `tweetlake sentiment eval`: scores the sentiment method silver uses (VADER) on labelled tweets.
+//! `tweetlake sentiment train|eval`: fits silver's sentiment head on the NER model's encoder and
+//! scores a sentiment method on labelled tweets, their text cleaned as silver cleans it.
 
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
-use tweetlake_nlp::sentiment::eval::{parse_label, Confusion};
-use tweetlake_nlp::sentiment::{self, Polarity, SentimentScorer};
+use anyhow::{Context, Result};
+use tweetlake_core::config::{Config, SentimentMethod};
+use tweetlake_nlp::ner::NerModel;
+use tweetlake_nlp::sentiment::eval::Confusion;
+use tweetlake_nlp::sentiment::head_manifest::HeadHyper;
+use tweetlake_nlp::sentiment::labelled::{read_labelled, Labelled};
+use tweetlake_nlp::sentiment::{self, HeadTrainOptions, LabelledFile, SentimentScorer};
+use tweetlake_silver::enrich::sentiment_from_head;
 
-/// How a file gives each tweet's text.
-enum TextColumn {
-    /// Verbatim, as SemEval's files hold it.
-    Plain,
-    /// A JSON string (the test fixtures', which keep newlines and tabs intact).
-    Json,
-}
+use crate::cli::{SentimentAction, SentimentMethodArg, SentimentTrainArgs};
 
-/// (label, text) of every row of `path`, or the first problem with its line.
-fn read_labelled(path: &Path) -> Result<Vec<(Polarity, String)>> {
-    let text =
-        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut lines = text.lines().enumerate();
-    let header: Vec<&str> = lines
-        .next()
-        .map(|(_, l)| l.split('\t').collect())
-        .unwrap_or_default();
-    let column = match header.as_slice() {
-        [_, "label", "text"] => TextColumn::Plain,
-        [_, "label", "text_json"] => TextColumn::Json,
-        _ => bail!(
-            "{}:1: expected a header `id<TAB>label<TAB>text` (or `text_json`), found {:?}",
-            path.display(),
-            header.join("\t")
-        ),
-    };
-    let mut rows = Vec::new();
-    for (i, line) in lines {
-        if line.trim().is_empty() {
-            continue;
+pub async fn run(config: &Config, action: SentimentAction) -> Result<()> {
+    match action {
+        SentimentAction::Eval {
+            files,
+            method,
+            model,
+        } => {
+            let method = method.map_or(config.silver.sentiment.method, |m| match m {
+                SentimentMethodArg::Auto => SentimentMethod::Auto,
+                SentimentMethodArg::Model => SentimentMethod::Model,
+                SentimentMethodArg::Vader => SentimentMethod::Vader,
+            });
+            eval(config, &files, method, model).await
         }
-        let at = || format!("{}:{}", path.display(), i + 1);
-        let mut cols = line.splitn(3, '\t');
-        let (Some(_id), Some(label), Some(raw)) = (cols.next(), cols.next(), cols.next()) else {
-            bail!("{}: expected three tab-separated columns", at());
-        };
-        let Some(label) = parse_label(label) else {
-            bail!(
-                "{}: label {label:?} is not positive, neutral or negative",
-                at()
+        SentimentAction::Train(args) => train(config, args).await,
+        SentimentAction::Install { head, model } => {
+            let model = model.unwrap_or_else(|| PathBuf::from(&config.silver.ner.model));
+            let installed = tweetlake_nlp::sentiment::head_manifest::install(&head, &model)?;
+            println!(
+                "installed {} v{} into {} (trained on {}, weights sha256 {})",
+                installed.id,
+                installed.version,
+                model.display(),
+                installed.encoder.id,
+                installed.weights_sha256
             );
-        };
-        let text = match column {
-            TextColumn::Plain => raw.to_string(),
-            TextColumn::Json => serde_json::from_str(raw)
-                .with_context(|| format!("{}: text_json is not a JSON string", at()))?,
-        };
-        rows.push((label, text));
+            Ok(())
+        }
     }
-    Ok(rows)
 }
 
-pub fn eval(files: &[PathBuf]) -> Result<()> {
+/// The rows of `path` with their text cleaned as silver cleans a tweet's.
+fn read_cleaned(path: &Path) -> Result<LabelledFile> {
+    let rows = read_labelled(path)?
+        .into_iter()
+        .map(|r| Labelled {
+            label: r.label,
+            text: tweetlake_twitter::clean_text(&r.text),
+        })
+        .collect();
+    Ok(LabelledFile {
+        path: path.to_path_buf(),
+        rows,
+    })
+}
+
+async fn load_model(config: &Config, dir: Option<String>) -> Result<NerModel> {
+    let labels = super::ner::label_map(config, None)?;
+    super::ner::load(config, &labels, dir).await
+}
+
+async fn eval(
+    config: &Config,
+    files: &[PathBuf],
+    method: SentimentMethod,
+    model: Option<String>,
+) -> Result<()> {
+    let mut model = match method {
+        SentimentMethod::Vader => None,
+        _ => Some(load_model(config, model).await?),
+    };
+    let by_head = sentiment_from_head(method, model.as_ref())?;
     let scorer = SentimentScorer::default();
+    let name = match model.as_ref().and_then(|m| m.sentiment_model()) {
+        Some(head) if by_head => format!("{} {}", head.id, head.version),
+        _ => format!("{} {}", sentiment::METHOD, sentiment::VERSION),
+    };
     for file in files {
-        let rows = read_labelled(file)?;
+        let file = read_cleaned(file)?;
         let started = std::time::Instant::now();
-        let mut confusion = Confusion::default();
-        for (gold, text) in &rows {
-            confusion.add(*gold, scorer.score(text).polarity);
-        }
+        let texts: Vec<&str> = file.rows.iter().map(|r| r.text.as_str()).collect();
+        let predicted = match model.as_mut().filter(|_| by_head) {
+            Some(m) => m
+                .analyse(&texts)?
+                .into_iter()
+                .map(|a| a.sentiment.map(|s| s.polarity))
+                .collect::<Option<Vec<_>>>()
+                .context("the sentiment head gave no label")?,
+            None => texts.iter().map(|t| scorer.score(t).polarity).collect(),
+        };
         let seconds = started.elapsed().as_secs_f64();
+        let mut confusion = Confusion::default();
+        for (row, p) in file.rows.iter().zip(predicted) {
+            confusion.add(row.label, p);
+        }
         println!(
-            "{} ({} {})\n{confusion}scored {} tweets in {seconds:.2} s\n",
-            file.display(),
-            sentiment::METHOD,
-            sentiment::VERSION,
-            rows.len()
+            "{} ({name})\n{confusion}scored {} tweets in {seconds:.2} s\n",
+            file.path.display(),
+            file.rows.len()
         );
     }
+    Ok(())
+}
+
+async fn train(config: &Config, a: SentimentTrainArgs) -> Result<()> {
+    let model_dir = a
+        .model
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(&config.silver.ner.model));
+    let mut model = load_model(config, Some(model_dir.display().to_string()))
+        .await?
+        .without_sentiment();
+    let opts = HeadTrainOptions {
+        id: a.id,
+        version: a.version,
+        hyper: HeadHyper {
+            epochs: a.epochs,
+            batch_size: a.batch_size,
+            learning_rate: a.learning_rate,
+            weight_decay: a.weight_decay,
+            hidden: a.hidden,
+            vader_features: !a.no_vader_features,
+            seed: a.seed,
+        },
+        train: a
+            .data
+            .iter()
+            .map(|p| read_cleaned(p))
+            .collect::<Result<_>>()?,
+        dev: a
+            .dev
+            .iter()
+            .map(|p| read_cleaned(p))
+            .collect::<Result<_>>()?,
+        out: a.out.unwrap_or_else(|| model_dir.clone()),
+        cache: a.cache,
+    };
+    let on_terminal = std::io::stderr().is_terminal();
+    let manifest = sentiment::train_head(&mut model, &model_dir, &opts, |line| {
+        if on_terminal {
+            eprintln!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
+    })
+    .with_context(|| format!("training a sentiment head into {}", opts.out.display()))?;
+    for d in &manifest.dev_scores {
+        println!(
+            "{}: macro-recall {:.4}  accuracy {:.4}",
+            d.data.file, d.macro_recall, d.accuracy
+        );
+    }
+    println!(
+        "wrote {} ({} v{}, epoch {} of {}, weights sha256 {})",
+        opts.out.display(),
+        manifest.id,
+        manifest.version,
+        manifest.chosen_epoch,
+        manifest.hyper.epochs,
+        manifest.weights_sha256
+    );
     Ok(())
 }

@@ -83,12 +83,28 @@ pub enum NerPrecision {
 #[serde(deny_unknown_fields, default)]
 pub struct SentimentConfig {
     pub enabled: bool,
+    /// What labels sentiment: `auto` (the NER model's sentiment head when its directory has one,
+    /// else VADER), `model` (the head; a model without one stops the run before any data
+    /// moves), or `vader` (the lexicon, always).
+    pub method: SentimentMethod,
 }
 
 impl Default for SentimentConfig {
     fn default() -> Self {
-        Self { enabled: true }
+        Self {
+            enabled: true,
+            method: SentimentMethod::Auto,
+        }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SentimentMethod {
+    #[default]
+    Auto,
+    Model,
+    Vader,
 }
 
 /// What happens to a tweet that fails an expectation.
@@ -172,6 +188,16 @@ impl SilverConfig {
         }
         if self.ner.enabled && self.ner.model.trim().is_empty() {
             return Err(("silver.ner.model", "must name a model directory".into()));
+        }
+        if self.sentiment.enabled
+            && self.sentiment.method == SentimentMethod::Model
+            && !self.ner.enabled
+        {
+            return Err((
+                "silver.sentiment.method",
+                "`model` reads the NER model's sentiment head: needs silver.ner.enabled = true"
+                    .into(),
+            ));
         }
         if self.ner.threads == 0 {
             return Err(("silver.ner.threads", "must be above 0".into()));

@@ -60,6 +60,10 @@ pub struct Hyper {
     /// entities taught the model to tag a lone `@`. Models trained before it read as true.
     #[serde(default = "mentions_were_entities")]
     pub mentions_as_entities: bool,
+    /// Whether each word piece's input carries a learned vector for its word's casing (the base
+    /// vocabulary is uncased); see the network's case embeddings.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub case_embeddings: bool,
 }
 
 fn mentions_were_entities() -> bool {
@@ -97,21 +101,42 @@ pub struct Manifest {
 
 impl Manifest {
     pub fn read(dir: &Path) -> Result<Option<Self>, NlpError> {
-        let path = dir.join(MANIFEST_FILE);
-        match std::fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map(Some)
-                .map_err(|e| NlpError::Model(format!("{}: {e}", path.display()))),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(NlpError::io(&path, e)),
-        }
+        read_json(&dir.join(MANIFEST_FILE))
     }
 
     pub fn write(&self, dir: &Path) -> Result<(), NlpError> {
-        let path = dir.join(MANIFEST_FILE);
-        let json = serde_json::to_vec_pretty(self).map_err(|e| NlpError::Model(e.to_string()))?;
-        std::fs::write(&path, json).map_err(|e| NlpError::io(&path, e))
+        write_json(&dir.join(MANIFEST_FILE), self)
     }
+}
+
+/// A manifest file, or `None` where there is none.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    path: &Path,
+) -> Result<Option<T>, NlpError> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| NlpError::Model(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(NlpError::io(path, e)),
+    }
+}
+
+pub(crate) fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<(), NlpError> {
+    let json = serde_json::to_vec_pretty(value).map_err(|e| NlpError::Model(e.to_string()))?;
+    std::fs::write(path, json).map_err(|e| NlpError::io(path, e))
+}
+
+/// Checks that `file` hashes to `expected` (a manifest's record of it).
+pub(crate) fn verify_sha256(file: &Path, expected: &str) -> Result<(), NlpError> {
+    let actual = sha256_file(file)?;
+    if actual != expected {
+        return Err(NlpError::Model(format!(
+            "{}: sha256 {actual} is not the manifest's {expected}",
+            file.display()
+        )));
+    }
+    Ok(())
 }
 
 /// The identity of the model in `dir`: from its manifest, or the directory name for a model

@@ -17,17 +17,25 @@ mod encode;
 #[cfg(feature = "ner")]
 mod model;
 #[cfg(feature = "ner")]
+mod network;
+#[cfg(feature = "ner")]
 mod train;
 
 #[cfg(not(feature = "ner"))]
 mod unbuilt;
 
 #[cfg(feature = "ner")]
-pub use model::NerModel;
+pub(crate) use model::read_config;
+#[cfg(feature = "ner")]
+pub use model::{Analysis, NerModel};
+#[cfg(feature = "ner")]
+pub(crate) use network::SENTENCE_VECTOR_VERSION;
 #[cfg(feature = "ner")]
 pub use train::train;
+#[cfg(feature = "ner")]
+pub(crate) use train::SplitMix;
 #[cfg(not(feature = "ner"))]
-pub use unbuilt::{train, NerModel};
+pub use unbuilt::{train, Analysis, NerModel};
 
 /// What `tweetlake ner train` needs.
 #[derive(Debug, Clone)]

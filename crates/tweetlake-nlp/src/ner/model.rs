@@ -1,26 +1,50 @@
-//! Loads a token-classification model directory (config.json, model.safetensors, vocab.txt)
-//! into rust-bert's `BertForTokenClassification` and tags texts in length-sorted batches.
+//! Loads a token-classification model directory (config.json, model.safetensors, vocab.txt,
+//! and a sentiment head when one was trained on it) and analyses texts in length-sorted batches:
+//! one encoder pass gives each text's entities and, with a head, its sentiment.
 
 use std::collections::HashMap;
 use std::path::Path;
 
-use rust_bert::bert::{BertConfig, BertForTokenClassification};
-use tch::{nn, Device, Kind, Tensor};
+use rust_bert::bert::BertConfig;
+use tch::{nn, Device, Kind};
 
-use super::encode::{Encoded, WordPieces};
+use super::encode::{pad_batch, Encoded, WordPieces};
 use super::labels::{LabelMap, Tag};
 use super::manifest::{self, Manifest, ModelInfo, WEIGHTS_FILE};
+use super::network::{has_case_embeddings, sentence_vector, Tagger};
 use super::precision::Precision;
 use super::words::{split_words, Word};
 use super::{entities_from_tags, Entity};
+use crate::sentiment::head::SentimentHead;
+use crate::sentiment::Sentiment;
 use crate::NlpError;
 
 /// A sentence's words, each with its tag and probability.
 type TaggedWords = Vec<(Tag, f32)>;
 
+/// What one pass over a sentence gives: its words' tags and its mean-pooled hidden state.
+struct Pass {
+    tags: TaggedWords,
+    vector: Vec<f32>,
+}
+
+/// One pass over distinct texts: each one's entities and sentence vector.
+struct TextPasses {
+    entities: Vec<Vec<Entity>>,
+    vectors: Vec<Vec<f32>>,
+}
+
+/// Everything silver stores from one text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Analysis {
+    pub entities: Vec<Entity>,
+    /// `None` when the model has no sentiment head.
+    pub sentiment: Option<Sentiment>,
+}
+
 /// One copy of the network; each worker thread runs its own (libtorch tensors are not `Sync`).
 struct Replica {
-    model: BertForTokenClassification,
+    model: Tagger,
     // Owns the weights `model` points into; converting it converts the model.
     vs: nn::VarStore,
 }
@@ -29,12 +53,12 @@ impl Replica {
     fn load(
         dir: &Path,
         config: &BertConfig,
+        case: bool,
         device: Device,
         precision: Precision,
     ) -> Result<Self, NlpError> {
         let mut vs = nn::VarStore::new(device);
-        let model =
-            BertForTokenClassification::new(vs.root(), config).map_err(|e| model_err(dir, e))?;
+        let model = Tagger::new(vs.root(), config, case).map_err(|e| model_err(dir, e))?;
         vs.load(dir.join(WEIGHTS_FILE))
             .map_err(|e| model_err(dir, e))?;
         if precision == Precision::BFloat16 {
@@ -48,10 +72,12 @@ impl Replica {
 pub struct NerModel {
     replicas: Vec<Replica>,
     config: BertConfig,
+    case: bool,
     dir: std::path::PathBuf,
     pieces: WordPieces,
     tags: Vec<Tag>,
     info: ModelInfo,
+    head: Option<SentimentHead>,
     batch_size: usize,
     device: Device,
     precision: Precision,
@@ -86,7 +112,8 @@ impl NerModel {
     /// Loads the model in `dir`, mapping its labels through `labels` (an unmapped label is an
     /// error here, before any text is tagged).
     pub fn load(dir: &Path, labels: &LabelMap, batch_size: usize) -> Result<Self, NlpError> {
-        let (config, _) = read_config(dir)?;
+        let (config, raw) = read_config(dir)?;
+        let case = has_case_embeddings(&raw);
         let id2label = config
             .id2label
             .clone()
@@ -106,15 +133,18 @@ impl NerModel {
         )?;
         let device = Device::cuda_if_available();
         let precision = Precision::Float32;
-        let replicas = vec![Replica::load(dir, &config, device, precision)?];
+        let replicas = vec![Replica::load(dir, &config, case, device, precision)?];
         let info = manifest::model_info(dir)?;
+        let head = SentimentHead::load_beside(dir, manifest.as_ref(), &info)?;
         Ok(Self {
             replicas,
             config,
+            case,
             dir: dir.to_path_buf(),
             pieces,
             tags,
             info,
+            head,
             batch_size: batch_size.max(1),
             device,
             precision,
@@ -123,6 +153,22 @@ impl NerModel {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    /// The sentiment head trained on this model's encoder, if its directory holds one.
+    pub fn sentiment_head(&self) -> Option<&SentimentHead> {
+        self.head.as_ref()
+    }
+
+    /// The identity of the sentiment head, for silver's commits.
+    pub fn sentiment_model(&self) -> Option<&ModelInfo> {
+        self.head.as_ref().map(SentimentHead::info)
+    }
+
+    /// Drops the sentiment head: passes give entities only.
+    pub fn without_sentiment(mut self) -> Self {
+        self.head = None;
+        self
     }
 
     /// Runs the model in `precision` from now on. To bfloat16 the loaded weights are converted in
@@ -145,6 +191,7 @@ impl NerModel {
             self.replicas.push(Replica::load(
                 &self.dir,
                 &self.config,
+                self.case,
                 self.device,
                 precision,
             )?);
@@ -156,30 +203,64 @@ impl NerModel {
         self.precision
     }
 
-    /// Entities in each text, in input order. Identical texts (a retweet carries its original's
-    /// text) are tagged once.
+    /// Entities in each text, in input order.
     pub fn entities<S: AsRef<str>>(&mut self, texts: &[S]) -> Result<Vec<Vec<Entity>>, NlpError> {
-        let mut unique: Vec<&str> = Vec::new();
-        let mut slot: HashMap<&str, usize> = HashMap::new();
-        let index: Vec<usize> = texts
-            .iter()
-            .map(|t| {
-                let t = t.as_ref();
-                *slot.entry(t).or_insert_with(|| {
-                    unique.push(t);
-                    unique.len() - 1
-                })
+        Ok(self
+            .analyse(texts)?
+            .into_iter()
+            .map(|a| a.entities)
+            .collect())
+    }
+
+    /// Entities and (with a head) sentiment of each text, in input order, from one encoder pass
+    /// per text. Identical texts (a retweet carries its original's text) are analysed once.
+    pub fn analyse<S: AsRef<str>>(&mut self, texts: &[S]) -> Result<Vec<Analysis>, NlpError> {
+        let (unique, index) = distinct(texts);
+        let TextPasses {
+            entities: found,
+            vectors,
+        } = self.pass_texts(&unique)?;
+        let sentiments: Vec<Option<Sentiment>> = match &self.head {
+            Some(head) => head
+                .classify(&vectors, &unique)?
+                .into_iter()
+                .map(Some)
+                .collect(),
+            None => vec![None; unique.len()],
+        };
+        let analyses: Vec<Analysis> = found
+            .into_iter()
+            .zip(sentiments)
+            .map(|(entities, sentiment)| Analysis {
+                entities,
+                sentiment,
             })
             .collect();
-        let words: Vec<Vec<Word>> = unique.iter().map(|t| split_words(t)).collect();
+        Ok(index.into_iter().map(|i| analyses[i].clone()).collect())
+    }
+
+    /// Each text's sentence vector (the mean-pooled hidden state the sentiment head reads),
+    /// computed exactly as [`NerModel::analyse`] computes it.
+    pub fn sentence_vectors<S: AsRef<str>>(
+        &mut self,
+        texts: &[S],
+    ) -> Result<Vec<Vec<f32>>, NlpError> {
+        let (unique, index) = distinct(texts);
+        let vectors = self.pass_texts(&unique)?.vectors;
+        Ok(index.into_iter().map(|i| vectors[i].clone()).collect())
+    }
+
+    /// One pass over distinct texts: their entities and sentence vectors.
+    fn pass_texts(&mut self, texts: &[&str]) -> Result<TextPasses, NlpError> {
+        let words: Vec<Vec<Word>> = texts.iter().map(|t| split_words(t)).collect();
         // Links hold no entities but cost the model a dozen word pieces each: they are left out
         // and tagged O, which also keeps an entity from spanning one.
-        let linked: Vec<Vec<bool>> = unique
+        let linked: Vec<Vec<bool>> = texts
             .iter()
             .zip(&words)
             .map(|(t, ws)| in_links(t, ws))
             .collect();
-        let word_texts: Vec<Vec<&str>> = unique
+        let word_texts: Vec<Vec<&str>> = texts
             .iter()
             .zip(&words)
             .zip(&linked)
@@ -191,13 +272,14 @@ impl NerModel {
                     .collect()
             })
             .collect();
-        let tagged = self.tag_words(&word_texts)?;
-        let found: Vec<Vec<Entity>> = unique
+        let passes = self.pass_words(&word_texts)?;
+        let mut vectors = Vec::with_capacity(passes.len());
+        let found: Vec<Vec<Entity>> = texts
             .iter()
             .zip(&words)
-            .zip(linked.iter().zip(tagged))
-            .map(|((t, ws), (link, tg))| {
-                let mut model = tg.into_iter();
+            .zip(linked.iter().zip(passes))
+            .map(|((t, ws), (link, pass))| {
+                let mut model = pass.tags.into_iter();
                 let all: Vec<(Tag, f32)> = link
                     .iter()
                     .map(|l| match l {
@@ -205,10 +287,14 @@ impl NerModel {
                         false => model.next().unwrap_or((Tag::Outside, 0.0)),
                     })
                     .collect();
+                vectors.push(pass.vector);
                 entities_from_tags(t, ws, &all)
             })
             .collect();
-        Ok(index.into_iter().map(|i| found[i].clone()).collect())
+        Ok(TextPasses {
+            entities: found,
+            vectors,
+        })
     }
 
     /// Runs batches on this many threads at once, each with one libtorch thread: a 6-layer
@@ -225,6 +311,7 @@ impl NerModel {
             self.replicas.push(Replica::load(
                 &self.dir,
                 &self.config,
+                self.case,
                 self.device,
                 self.precision,
             )?);
@@ -242,24 +329,33 @@ impl NerModel {
         &mut self,
         sentences: &[Vec<S>],
     ) -> Result<Vec<Vec<(Tag, f32)>>, NlpError> {
+        Ok(self
+            .pass_words(sentences)?
+            .into_iter()
+            .map(|p| p.tags)
+            .collect())
+    }
+
+    /// One pass over sentences given as words: tags and sentence vectors.
+    fn pass_words<S: AsRef<str>>(&mut self, sentences: &[Vec<S>]) -> Result<Vec<Pass>, NlpError> {
         let encoded: Vec<Encoded> = sentences.iter().map(|s| self.pieces.encode(s)).collect();
         let mut order: Vec<usize> = (0..encoded.len()).collect();
         order.sort_by_key(|&i| encoded[i].ids.len());
         let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
         let (pad, device, tags) = (self.pieces.pad_id(), self.device, &self.tags);
-        let run = |replica: &mut Replica,
-                   mine: Vec<&[usize]>|
-         -> Result<Vec<(usize, TaggedWords)>, NlpError> {
-            let mut done = Vec::new();
-            for chunk in mine {
-                let batch: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
-                let probs = forward(&replica.model, &batch, pad, device)?;
-                for (k, &i) in chunk.iter().enumerate() {
-                    done.push((i, read_tags(tags, &batch[k].first_piece, &probs[k])));
+        let run =
+            |replica: &mut Replica, mine: Vec<&[usize]>| -> Result<Vec<(usize, Pass)>, NlpError> {
+                let mut done = Vec::new();
+                for chunk in mine {
+                    let batch: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
+                    let (probs, vectors) = forward(&replica.model, &batch, pad, device)?;
+                    for ((k, &i), vector) in chunk.iter().enumerate().zip(vectors) {
+                        let tags = read_tags(tags, &batch[k].first_piece, &probs[k]);
+                        done.push((i, Pass { tags, vector }));
+                    }
                 }
-            }
-            Ok(done)
-        };
+                Ok(done)
+            };
         let workers = self.replicas.len().min(batches.len()).max(1);
         let shares: Vec<Vec<&[usize]>> = (0..workers)
             .map(|w| batches.iter().skip(w).step_by(workers).copied().collect())
@@ -283,13 +379,15 @@ impl NerModel {
                     .collect()
             })
         };
-        let mut out: Vec<Vec<(Tag, f32)>> = vec![Vec::new(); encoded.len()];
+        let mut out: Vec<Option<Pass>> = (0..encoded.len()).map(|_| None).collect();
         for r in results {
-            for (i, tags) in r? {
-                out[i] = tags;
+            for (i, pass) in r? {
+                out[i] = Some(pass);
             }
         }
-        Ok(out)
+        out.into_iter()
+            .map(|p| p.ok_or_else(|| NlpError::Model("a sentence was left unanalysed".into())))
+            .collect()
     }
 }
 
@@ -307,33 +405,61 @@ fn read_tags(tags: &[Tag], first_piece: &[Option<usize>], rows: &[Vec<f32>]) -> 
     super::decode::best_tags(tags, &words)
 }
 
-/// The probability of every class for every piece of every sequence.
+/// Per piece per class probabilities
+type PieceProbs = Vec<Vec<Vec<f32>>>;
+
+/// The probability of every class for every piece of every sequence, and each sequence's
+/// sentence vector.
 fn forward(
-    model: &BertForTokenClassification,
+    model: &Tagger,
     batch: &[&Encoded],
     pad: i64,
     device: Device,
-) -> Result<Vec<Vec<Vec<f32>>>, NlpError> {
-    let (ids, mask) = pad_batch(batch, pad);
-    let ids = ids.to_device(device);
-    let mask = mask.to_device(device);
-    let probs = tch::no_grad(|| {
-        model
-            .forward_t(Some(&ids), Some(&mask), None, None, None, false)
+) -> Result<(PieceProbs, Vec<Vec<f32>>), NlpError> {
+    let padded = pad_batch(batch, pad).to_device(device);
+    let (probs, pooled) = tch::no_grad(|| -> Result<_, NlpError> {
+        let out = model.forward_t(&padded, false)?;
+        let probs = out
             .logits
             .to_kind(Kind::Float)
             .softmax(-1, Kind::Float)
-            .to_device(Device::Cpu)
-    });
+            .to_device(Device::Cpu);
+        let pooled = sentence_vector(&out, &padded.mask).to_device(Device::Cpu);
+        Ok((probs, pooled))
+    })?;
     let tch_err = |e: tch::TchError| NlpError::Model(e.to_string());
     let (b, t, k) = probs.size3().map_err(tch_err)?;
+    let (_, h) = pooled.size2().map_err(tch_err)?;
     let flat: Vec<f32> = Vec::try_from(probs.flatten(0, -1)).map_err(tch_err)?;
     let (t, k) = (t as usize, k as usize);
-    Ok(flat
+    let probs = flat
         .chunks(t * k)
         .take(b as usize)
         .map(|sequence| sequence.chunks(k).map(<[f32]>::to_vec).collect())
-        .collect())
+        .collect();
+    let flat: Vec<f32> = Vec::try_from(pooled.flatten(0, -1)).map_err(tch_err)?;
+    let vectors = flat
+        .chunks(h.max(1) as usize)
+        .map(<[f32]>::to_vec)
+        .collect();
+    Ok((probs, vectors))
+}
+
+/// The distinct texts in first-seen order, and each input's place among them.
+fn distinct<S: AsRef<str>>(texts: &[S]) -> (Vec<&str>, Vec<usize>) {
+    let mut unique: Vec<&str> = Vec::new();
+    let mut slot: HashMap<&str, usize> = HashMap::new();
+    let index = texts
+        .iter()
+        .map(|t| {
+            let t = t.as_ref();
+            *slot.entry(t).or_insert_with(|| {
+                unique.push(t);
+                unique.len() - 1
+            })
+        })
+        .collect();
+    (unique, index)
 }
 
 /// Which words lie inside a link (a whitespace-delimited token starting `http://`, `https://`
@@ -356,24 +482,6 @@ fn in_links(text: &str, words: &[Word]) -> Vec<bool> {
         .iter()
         .map(|w| links.iter().any(|l| l.contains(&w.byte_start)))
         .collect()
-}
-
-/// Right-pads ids to the batch's longest sequence; the mask marks real pieces.
-pub(crate) fn pad_batch(batch: &[&Encoded], pad: i64) -> (Tensor, Tensor) {
-    let width = batch.iter().map(|e| e.ids.len()).max().unwrap_or(0);
-    let mut ids = Vec::with_capacity(batch.len() * width);
-    let mut mask = Vec::with_capacity(batch.len() * width);
-    for e in batch {
-        ids.extend(&e.ids);
-        ids.extend(std::iter::repeat_n(pad, width - e.ids.len()));
-        mask.extend(std::iter::repeat_n(1i64, e.ids.len()));
-        mask.extend(std::iter::repeat_n(0i64, width - e.ids.len()));
-    }
-    let shape = [batch.len() as i64, width as i64];
-    (
-        Tensor::from_slice(&ids).view(shape),
-        Tensor::from_slice(&mask).view(shape),
-    )
 }
 
 /// The id → label map written into a trained model's config.json.

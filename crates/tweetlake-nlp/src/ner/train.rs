@@ -4,22 +4,27 @@
 use std::path::Path;
 use std::time::Instant;
 
-use rust_bert::bert::BertForTokenClassification;
 use tch::{nn, nn::OptimizerConfig, Device, Kind, Reduction, Tensor};
 
 use super::conll::{read_conll, Sentence};
+use super::encode::pad_batch;
 use super::encode::{Encoded, WordPieces};
 use super::labels::{LabelMap, Tag};
 use super::manifest::{sha256_file, DataFile, DevScore, Manifest, ModelInfo, WEIGHTS_FILE};
-use super::model::{id2label, pad_batch, read_config};
+use super::model::{id2label, read_config};
+use super::network::{Tagger, CASE_GROUP, CASE_KEY};
 use super::{TrainOptions, TrainProgress};
 use crate::NlpError;
+
+/// How much larger the case embeddings' step is than the encoder's: they start from zero, and
+/// at the encoder's rate one epoch would barely move them.
+const CASE_LR_SCALE: f64 = 10.0;
 
 /// Label id that the loss ignores (a word's later pieces, padding, [CLS]/[SEP]).
 const IGNORE: i64 = -100;
 
 /// SplitMix64: a tiny seeded generator, so the data order is the same on every machine.
-struct SplitMix(u64);
+pub(crate) struct SplitMix(pub(crate) u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
@@ -30,7 +35,7 @@ impl SplitMix {
         z ^ (z >> 31)
     }
 
-    fn shuffle<T>(&mut self, v: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, v: &mut [T]) {
         for i in (1..v.len()).rev() {
             let j = (self.next() % (i as u64 + 1)) as usize;
             v.swap(i, j);
@@ -139,8 +144,7 @@ pub fn train(
 
     let device = Device::cuda_if_available();
     let vs = nn::VarStore::new(device);
-    let model = BertForTokenClassification::new(vs.root(), &config)
-        .map_err(|e| NlpError::Model(e.to_string()))?;
+    let model = Tagger::new(vs.root(), &config, h.case_embeddings)?;
     load_base(&vs, &opts.base)?;
     let mut opt = nn::AdamW {
         wd: h.weight_decay,
@@ -171,8 +175,11 @@ pub fn train(
                 h.learning_rate * (steps - step) as f64 / (steps - warmup).max(1) as f64
             };
             opt.set_lr(lr);
+            if h.case_embeddings {
+                opt.set_lr_group(CASE_GROUP, lr * CASE_LR_SCALE);
+            }
             let batch: Vec<&Example> = chunk.iter().map(|&i| &examples[i]).collect();
-            let loss = step_loss(&model, &batch, pieces.pad_id(), device);
+            let loss = step_loss(&model, &batch, pieces.pad_id(), device)?;
             opt.backward_step_clip_norm(&loss, 1.0);
             last_loss = loss.double_value(&[]);
             step += 1;
@@ -196,6 +203,9 @@ pub fn train(
         .map(|(i, t)| (t.name(), i))
         .collect::<std::collections::BTreeMap<_, _>>());
     raw_config["architectures"] = serde_json::json!(["BertForTokenClassification"]);
+    if h.case_embeddings {
+        raw_config[CASE_KEY] = serde_json::json!(true);
+    }
     write_json(&opts.out.join("config.json"), &raw_config)?;
     let vocab = opts.out.join("vocab.txt");
     std::fs::copy(opts.base.join("vocab.txt"), &vocab).map_err(|e| NlpError::io(&vocab, e))?;
@@ -254,35 +264,26 @@ fn record_dev_scores(opts: &TrainOptions, labels: &LabelMap) -> Result<(), NlpEr
 }
 
 fn step_loss(
-    model: &BertForTokenClassification,
+    model: &Tagger,
     batch: &[&Example],
     pad: i64,
     device: Device,
-) -> Tensor {
+) -> Result<Tensor, NlpError> {
     let encoded: Vec<&Encoded> = batch.iter().map(|e| &e.encoded).collect();
-    let (ids, mask) = pad_batch(&encoded, pad);
-    let width = ids.size()[1] as usize;
+    let padded = pad_batch(&encoded, pad).to_device(device);
+    let width = padded.ids.size().get(1).copied().unwrap_or(0) as usize;
     let mut labels = Vec::with_capacity(batch.len() * width);
     for e in batch {
         labels.extend(&e.labels);
         labels.extend(std::iter::repeat_n(IGNORE, width - e.labels.len()));
     }
     let labels = Tensor::from_slice(&labels).to_device(device);
-    let logits = model
-        .forward_t(
-            Some(&ids.to_device(device)),
-            Some(&mask.to_device(device)),
-            None,
-            None,
-            None,
-            true,
-        )
-        .logits;
-    let classes = logits.size()[2];
-    logits
+    let logits = model.forward_t(&padded, true)?.logits;
+    let classes = logits.size().get(2).copied().unwrap_or(1);
+    Ok(logits
         .view([-1, classes])
         .to_kind(Kind::Float)
-        .cross_entropy_loss::<Tensor>(&labels, None, Reduction::Mean, IGNORE, 0.0)
+        .cross_entropy_loss::<Tensor>(&labels, None, Reduction::Mean, IGNORE, 0.0))
 }
 
 fn write_json(path: &Path, value: &serde_json::Value) -> Result<(), NlpError> {
