@@ -165,14 +165,14 @@ pub(crate) fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
-/// `"1617292351123"` (ms) → µs.
+/// `"1617292351123"` (ms) → µs; `None` for a time µs cannot hold.
 fn millis_text(v: &Value) -> Option<i64> {
     let ms: i64 = match v {
         Value::String(s) => s.parse().ok()?,
         Value::Number(n) => n.as_i64()?,
         _ => return None,
     };
-    Some(ms * 1000)
+    ms.checked_mul(1000)
 }
 
 /// A v1.1 (`Wed Oct 10 20:19:24 +0000 2018`) or RFC 3339 time in µs.

@@ -387,3 +387,29 @@ fn every_fixture_line_parses_or_names_its_problem() {
     assert_eq!(errors.len(), 2, "{errors:?}");
     assert!(errors.iter().all(|e| matches!(e, ParseError::Json(_))));
 }
+
+/// Times in milliseconds that microseconds cannot hold are no time, not a panic (debug) or a
+/// wrapped, wrong time (release).
+#[test]
+fn an_out_of_range_millisecond_time_is_left_out() {
+    let huge = i64::MAX / 10;
+    let limit = format!("{{\"limit\":{{\"track\":3,\"timestamp_ms\":\"{huge}\"}}}}");
+    assert_eq!(
+        parse_message(limit.as_bytes()).unwrap(),
+        Message::Limit {
+            track: 3,
+            at_us: None
+        }
+    );
+    let delete = format!(
+        "{{\"delete\":{{\"status\":{{\"id_str\":\"5\",\"user_id_str\":\"7\"}},\"timestamp_ms\":{huge}}}}}"
+    );
+    assert_eq!(
+        parse_message(delete.as_bytes()).unwrap(),
+        Message::Delete {
+            tweet_id: 5,
+            user_id: Some(7),
+            at_us: None
+        }
+    );
+}
