@@ -13,13 +13,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{info_span, warn, Instrument};
-use tweetlake_core::delta::{app_txn_version, open_table, txn_app_id};
+use tweetlake_core::delta::{app_txn_version, open_table};
 use tweetlake_core::deltalake::arrow::datatypes::SchemaRef;
 use tweetlake_core::deltalake::arrow::record_batch::RecordBatch;
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
+use tweetlake_core::txn::Consumer;
 
 use crate::buffer::{ChunkBuffer, FlushOutcome, PartitionBuffer};
 use crate::chunk::TopicPartition;
@@ -115,7 +116,11 @@ impl DeltaOutput {
                 let Some(p) = buffer.get(tp) else {
                     continue;
                 };
-                let app = txn_app_id(&self.store.app_id, &tp.topic, tp.partition);
+                let app = Consumer::Ingest {
+                    topic: &tp.topic,
+                    partition: tp.partition,
+                }
+                .app_id(&self.store.app_id);
                 let stored = app_txn_version(table, &app).await?;
                 if stored == txn_of(p, side) {
                     ok.push(tp.clone());
@@ -211,7 +216,11 @@ impl DeltaOutput {
                 batches.extend(b.iter().cloned());
             }
             if let Some(last) = p.last_offset() {
-                let app = txn_app_id(&self.store.app_id, &tp.topic, tp.partition);
+                let app = Consumer::Ingest {
+                    topic: &tp.topic,
+                    partition: tp.partition,
+                }
+                .app_id(&self.store.app_id);
                 txns.push(Transaction::new_with_last_update(
                     app,
                     last,

@@ -16,11 +16,12 @@ use std::time::Duration;
 use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
 use tweetlake_core::config::{Config, OutputFormat};
-use tweetlake_core::delta::{app_txn_version, exists, open_table, txn_app_id};
+use tweetlake_core::delta::{app_txn_version, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
+use tweetlake_core::txn::Consumer as TxnConsumer;
 use tweetlake_core::Lake;
 
 use crate::error::BronzeError;
@@ -120,7 +121,11 @@ pub async fn reset_offsets(
     let mut moves = Vec::new();
     for partition in partitions {
         let next = target_offset(&metadata, &request.topic, partition, request.target)?;
-        let app = txn_app_id(&config.bronze.app_id, &request.topic, partition);
+        let app = TxnConsumer::Ingest {
+            topic: &request.topic,
+            partition,
+        }
+        .app_id(&config.lake.app_id);
         moves.push(OffsetMove {
             topic: request.topic.clone(),
             partition,
@@ -135,7 +140,11 @@ pub async fn reset_offsets(
         .iter()
         .map(|m| {
             Transaction::new_with_last_update(
-                txn_app_id(&config.bronze.app_id, &m.topic, m.partition),
+                TxnConsumer::Ingest {
+                    topic: &m.topic,
+                    partition: m.partition,
+                }
+                .app_id(&config.lake.app_id),
                 m.stored_after,
                 Some(chrono::Utc::now().timestamp_millis()),
             )

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 
 use tweetlake_core::config::{Config, OutputFormat};
-use tweetlake_core::delta::{app_txn_version, open_table, txn_app_id};
+use tweetlake_core::delta::{app_txn_version, open_table};
+use tweetlake_core::txn::Consumer;
 use tweetlake_core::{Lake, Layer};
 use url::Url;
 
@@ -54,7 +55,7 @@ impl OffsetStore {
             main_url,
             quarantine_url,
             storage_options: lake.storage_options().clone(),
-            app_id: config.bronze.app_id.clone(),
+            app_id: config.lake.app_id.clone(),
         }
     }
 
@@ -67,7 +68,11 @@ impl OffsetStore {
         let quarantine = open_table(&self.quarantine_url, &self.storage_options).await?;
         let mut out = Vec::with_capacity(tps.len());
         for tp in tps {
-            let app = txn_app_id(&self.app_id, &tp.topic, tp.partition);
+            let app = Consumer::Ingest {
+                topic: &tp.topic,
+                partition: tp.partition,
+            }
+            .app_id(&self.app_id);
             out.push(PartitionStart {
                 tp: tp.clone(),
                 main_txn: app_txn_version(&main, &app).await?,

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use tweetlake_core::config::{self, Config};
+use tweetlake_core::config::{self, Config, ConfigSource};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
 
 use crate::cli::{CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer};
@@ -21,8 +21,11 @@ pub fn run(cli: Cli) -> Result<()> {
     if let Command::Init { path, force } = &cli.command {
         return init(path, *force);
     }
-    let config = load_config(&cli)?;
+    let (config, source) = load_config(&cli)?;
     init_logging(&config)?;
+    for note in &source.deprecated {
+        tracing::warn!("{note}");
+    }
     let lake = Lake::from_config(&config.lake, &std::env::current_dir()?)
         .context("resolving lake.root")?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -78,7 +81,7 @@ pub fn run(cli: Cli) -> Result<()> {
     })
 }
 
-fn load_config(cli: &Cli) -> Result<Config> {
+fn load_config(cli: &Cli) -> Result<(Config, ConfigSource)> {
     let overrides = cli
         .global
         .overrides(&cli.command)
@@ -89,8 +92,7 @@ fn load_config(cli: &Cli) -> Result<Config> {
         None => default.exists().then_some(default),
     };
     // The one place the process environment is read for configuration.
-    let (config, _source) = Config::load(file.as_deref(), std::env::vars(), &overrides)?;
-    Ok(config)
+    Ok(Config::load(file.as_deref(), std::env::vars(), &overrides)?)
 }
 
 fn init_logging(config: &Config) -> Result<()> {

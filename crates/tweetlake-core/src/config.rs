@@ -46,6 +46,10 @@ pub struct LakeConfig {
     /// same table conflicted with its own (a compaction beside a merge), waiting 0.5 s, 1 s, 2 s …
     /// (at most 30 s) in between. 0 fails at the first conflict.
     pub conflict_retries: u32,
+    /// The lake's id, which starts every Delta `txn` application id its readers record (see
+    /// `txn::Consumer`): two deployments writing one lake need different ids. Was
+    /// `bronze.app_id`, which is still read, with a deprecation warning.
+    pub app_id: String,
 }
 
 impl Default for LakeConfig {
@@ -54,6 +58,7 @@ impl Default for LakeConfig {
             root: "file://./lake".into(),
             storage_options: BTreeMap::new(),
             conflict_retries: 5,
+            app_id: "tweetlake".into(),
         }
     }
 }
@@ -98,8 +103,6 @@ impl KafkaConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BronzeConfig {
-    /// Application id used in Delta `txn` actions: `<app_id>-<topic>-<partition>`.
-    pub app_id: String,
     /// Messages larger than this go to quarantine (raw bytes kept) instead of the normal table.
     pub max_message_bytes: usize,
     /// `delta` (default): Delta tables with offsets in the log. `parquet`: plain Hive-style Parquet
@@ -112,7 +115,6 @@ pub struct BronzeConfig {
 impl Default for BronzeConfig {
     fn default() -> Self {
         Self {
-            app_id: "tweetlake".into(),
             max_message_bytes: 1024 * 1024,
             format: OutputFormat::Delta,
             flush: FlushConfig::default(),
@@ -215,6 +217,51 @@ impl Overrides {
 pub struct ConfigSource {
     pub file: Option<PathBuf>,
     pub env_keys: Vec<String>,
+    /// Deprecated keys that were set, each with what to use instead.
+    pub deprecated: Vec<String>,
+}
+
+/// Whether `text` is wrong only in using a renamed key, which the load moves (or refuses with
+/// its reason) after the environment and flags are applied.
+fn only_renamed_keys(text: &str) -> bool {
+    let Ok(mut t) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    match move_renamed_keys(&mut t) {
+        Ok(Some(_)) => toml::Value::Table(t).try_into::<Config>().is_ok(),
+        Ok(None) => false,
+        Err(_) => true,
+    }
+}
+
+/// Moves `bronze.app_id` (the lake's id before it had its own key) to `lake.app_id`; says so, or
+/// refuses when both are set to different ids.
+fn move_renamed_keys(doc: &mut toml::Table) -> Result<Option<String>, String> {
+    let old = doc
+        .get_mut("bronze")
+        .and_then(|b| b.as_table_mut())
+        .and_then(|b| b.remove("app_id"));
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    let lake = doc
+        .entry("lake")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+    let Some(lake) = lake.as_table_mut() else {
+        return Err("`lake` must be a table".into());
+    };
+    match lake.get("app_id") {
+        Some(new) if *new != old => Err(format!(
+            "bronze.app_id = {old} and lake.app_id = {new}: bronze.app_id is the old name of lake.app_id; set only lake.app_id"
+        )),
+        _ => {
+            lake.insert("app_id".into(), old);
+            Ok(Some(
+                "bronze.app_id is deprecated: it is the lake's id, now lake.app_id (same value)"
+                    .into(),
+            ))
+        }
+    }
 }
 
 impl Config {
@@ -238,7 +285,10 @@ impl Config {
             let origin = path.display().to_string();
             // Deserializing the file text alone gives errors with line and column; deserializing
             // its parsed value names the key. Say both.
-            if let Err(e) = toml::from_str::<Config>(&text) {
+            if let Err(e) = toml::from_str::<Config>(&text)
+                .map(|_| ())
+                .or_else(|e| only_renamed_keys(&text).then_some(()).ok_or(e))
+            {
                 let key_error = text
                     .parse::<toml::Table>()
                     .ok()
@@ -267,6 +317,12 @@ impl Config {
         for (path, value, origin) in &flags.0 {
             set_path(&mut doc, path, value.clone());
             origins.push(origin.clone());
+        }
+        if let Some(note) = move_renamed_keys(&mut doc).map_err(|reason| ConfigError::Parse {
+            origin: describe_origin(file, &origins),
+            message: reason,
+        })? {
+            source.deprecated.push(note);
         }
         let config: Config = toml::Value::Table(doc)
             .try_into()
@@ -299,12 +355,12 @@ impl Config {
         self.produce
             .check()
             .map_err(|(key, reason)| invalid(key, reason))?;
-        if !is_identifier(&self.bronze.app_id, true) {
+        if !is_identifier(&self.lake.app_id, true) {
             return Err(invalid(
-                "bronze.app_id",
+                "lake.app_id",
                 format!(
                     "`{}` must be letters, digits, `_`, `-` or `.`",
-                    self.bronze.app_id
+                    self.lake.app_id
                 ),
             ));
         }

@@ -19,11 +19,6 @@ use crate::error::CoreError;
 pub mod commits;
 pub use commits::data_changes;
 
-/// The Delta `txn` application id that stores the last written offset of one topic-partition.
-pub fn txn_app_id(app_id: &str, topic: &str, partition: i32) -> String {
-    format!("{app_id}-{topic}-{partition}")
-}
-
 /// Opens the table at `url`, or returns an unloaded handle when no table exists there yet.
 /// Local directories are created first, since the local object store will not list a missing one.
 pub async fn open_table(

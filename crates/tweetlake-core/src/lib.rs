@@ -9,6 +9,7 @@ pub mod lake;
 pub mod metrics_http;
 pub mod progress;
 pub mod retry;
+pub mod txn;
 
 pub use config::{Config, ConfigSource, Overrides};
 pub use error::{ConfigError, CoreError};

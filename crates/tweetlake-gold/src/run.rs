@@ -14,6 +14,7 @@ use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::common::TableReference;
 use tweetlake_core::deltalake::datafusion::prelude::{DataFrame, SessionContext};
 use tweetlake_core::deltalake::DeltaTable;
+use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 
 use crate::catalog::{register_table, LakeCatalog};
@@ -208,7 +209,8 @@ async fn run_model(
             path: model.path.clone(),
             reason: format!("reads `{name}`, which has no table"),
         })?;
-        let app = format!("{}-gold-{name}", config.bronze.app_id);
+        let source = name.to_string();
+        let app = Consumer::Gold { source: &source }.app_id(&config.lake.app_id);
         let consumed = app_txn_version(&gold, &app).await?;
         let current = table.version().map(|v| v as i64).unwrap_or(-1);
         sources.push(SourceState {

@@ -12,6 +12,7 @@ use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::operations::vacuum::VacuumMode;
 use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::txn::Consumer as TxnConsumer;
 use tweetlake_core::{retry_on_conflict, Lake, Progress};
 use tweetlake_gold::{LakeCatalog, TableName};
 
@@ -173,7 +174,7 @@ pub async fn maintain(
 /// Who reads `source` incrementally: silver/tweets reads every bronze table, every gold table may
 /// read any table (it records a txn only for the tables its model reads).
 fn consumers_of(config: &Config, catalog: &LakeCatalog, source: &TableName) -> Vec<Consumer> {
-    let app = &config.bronze.app_id;
+    let app = &config.lake.app_id;
     let mut consumers = Vec::new();
     if source.layer == "bronze" {
         consumers.push(Consumer {
@@ -181,13 +182,19 @@ fn consumers_of(config: &Config, catalog: &LakeCatalog, source: &TableName) -> V
                 layer: "silver".into(),
                 table: "tweets".into(),
             },
-            app_id: format!("{app}-silver-{}", source.table),
+            app_id: TxnConsumer::Silver {
+                bronze_table: &source.table,
+            }
+            .app_id(app),
         });
     }
     for gold in catalog.names().filter(|n| n.layer == "gold") {
         consumers.push(Consumer {
             table: gold.clone(),
-            app_id: format!("{app}-gold-{source}"),
+            app_id: TxnConsumer::Gold {
+                source: &source.to_string(),
+            }
+            .app_id(app),
         });
     }
     consumers

@@ -12,6 +12,7 @@ use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 use tweetlake_twitter::Tweet;
 
@@ -133,7 +134,7 @@ async fn promote_until(
     if !options.full_refresh {
         warn_on_model_change(&tables.tweets, &enricher.commit_metadata()).await;
     }
-    let app = format!("{}-silver-{bronze_table}", config.bronze.app_id);
+    let app = Consumer::Silver { bronze_table }.app_id(&config.lake.app_id);
     let from_version = match options.full_refresh {
         true => None,
         false => app_txn_version(&tables.tweets, &app).await?,

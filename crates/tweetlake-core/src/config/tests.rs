@@ -151,6 +151,45 @@ fn semantic_errors_name_the_key() {
 }
 
 #[test]
+fn the_old_app_id_key_moves_to_the_lake_with_a_note() {
+    let f = write_file("[bronze]\napp_id = \"east\"\n");
+    let (c, src) = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(c.lake.app_id, "east");
+    assert_eq!(src.deprecated.len(), 1);
+    assert!(
+        src.deprecated[0].contains("now lake.app_id"),
+        "{:?}",
+        src.deprecated
+    );
+    // From the environment too; the new key alone gives no note.
+    let (c, src) = Config::load(
+        None,
+        env(&[("TWEETLAKE_BRONZE__APP_ID", "west")]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!((c.lake.app_id.as_str(), src.deprecated.len()), ("west", 1));
+    let (c, src) = Config::load(
+        None,
+        env(&[("TWEETLAKE_LAKE__APP_ID", "north")]),
+        &Overrides::default(),
+    )
+    .unwrap();
+    assert_eq!((c.lake.app_id.as_str(), src.deprecated.len()), ("north", 0));
+    // Both, disagreeing: which one the lake's progress lives under is not guessed.
+    let f = write_file("[lake]\napp_id = \"a\"\n[bronze]\napp_id = \"b\"\n");
+    let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("set only lake.app_id"), "{e}");
+    let f = write_file("[lake]\napp_id = \"bad id\"\n");
+    let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`lake.app_id`"), "{e}");
+}
+
+#[test]
 fn missing_file_is_named() {
     let e = Config::load(
         Some(Path::new("/nonexistent/tweetlake.toml")),
@@ -176,6 +215,8 @@ fn example_config_is_valid_and_matches_defaults() {
     let (c, _) = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
     let d = Config::default();
     assert_eq!(c.lake.root, d.lake.root);
+    assert_eq!(c.lake.app_id, d.lake.app_id);
+    assert_eq!(c.silver.sentiment.method, d.silver.sentiment.method);
     assert_eq!(c.bronze.tables, d.bronze.tables);
     assert_eq!(c.bronze.flush.max_buffer_mb, d.bronze.flush.max_buffer_mb);
     assert_eq!(c.bronze.flush.max_latency, d.bronze.flush.max_latency);

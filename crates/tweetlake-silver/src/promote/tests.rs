@@ -355,7 +355,10 @@ async fn a_backlog_in_slices_ends_where_one_pass_does() {
         )
         .await
         .unwrap();
-        let app = format!("{}-silver-tweets", sliced.config.bronze.app_id);
+        let app = tweetlake_core::txn::Consumer::Silver {
+            bronze_table: "tweets",
+        }
+        .app_id(&sliced.config.lake.app_id);
         assert_eq!(app_txn_version(&tweets, &app).await.unwrap(), Some(4));
         assert_eq!(
             sliced.version("quality").await.unwrap() - whole.version("quality").await.unwrap(),
