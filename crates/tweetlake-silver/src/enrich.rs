@@ -7,7 +7,7 @@ use tracing::info_span;
 use tweetlake_core::config::{NerConfig, NerPrecision, SentimentMethod, SilverConfig};
 use tweetlake_core::Progress;
 use tweetlake_nlp::ner::hub::resolve_model;
-use tweetlake_nlp::ner::{LabelMap, NerModel, Precision};
+use tweetlake_nlp::ner::{LabelMap, ModelInfo, NerModel, Precision};
 use tweetlake_nlp::sentiment::{self, SentimentScorer};
 
 use crate::rows::TweetRows;
@@ -72,6 +72,14 @@ pub fn sentiment_from_head(
     }
 }
 
+/// What labelled sentiment, as commits record it: the head's id and version, or VADER's.
+pub fn method_name(head: Option<&ModelInfo>) -> String {
+    match head {
+        Some(head) => format!("{} {}", head.id, head.version),
+        None => format!("{} {}", sentiment::METHOD, sentiment::VERSION),
+    }
+}
+
 pub struct Enricher {
     ner: Option<NerModel>,
     sentiment: Option<SentimentBy>,
@@ -118,23 +126,18 @@ impl Enricher {
                 m.precision().as_str().into(),
             ));
         }
-        match (
-            &self.sentiment,
-            self.ner.as_ref().and_then(|m| m.sentiment_model()),
-        ) {
-            (Some(SentimentBy::Head), Some(head)) => {
-                let method = format!("{} {}", head.id, head.version);
-                out.push(("tweetlake.sentiment".to_string(), method.into()));
-                out.push((
-                    "tweetlake.sentiment.weights_sha256".to_string(),
-                    head.weights_sha256.clone().into(),
-                ));
-            }
-            (Some(_), _) => {
-                let method = format!("{} {}", sentiment::METHOD, sentiment::VERSION);
-                out.push(("tweetlake.sentiment".to_string(), method.into()));
-            }
-            (None, _) => {}
+        let head = match self.sentiment {
+            Some(SentimentBy::Head) => self.ner.as_ref().and_then(|m| m.sentiment_model()),
+            _ => None,
+        };
+        if self.sentiment.is_some() {
+            out.push(("tweetlake.sentiment".to_string(), method_name(head).into()));
+        }
+        if let Some(head) = head {
+            out.push((
+                "tweetlake.sentiment.weights_sha256".to_string(),
+                head.weights_sha256.clone().into(),
+            ));
         }
         out
     }

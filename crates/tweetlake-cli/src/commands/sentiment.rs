@@ -11,7 +11,7 @@ use tweetlake_nlp::sentiment::eval::Confusion;
 use tweetlake_nlp::sentiment::head_manifest::HeadHyper;
 use tweetlake_nlp::sentiment::labelled::{read_labelled, Labelled};
 use tweetlake_nlp::sentiment::{self, HeadTrainOptions, LabelledFile, SentimentScorer};
-use tweetlake_silver::enrich::sentiment_from_head;
+use tweetlake_silver::enrich::{method_name, sentiment_from_head};
 
 use crate::cli::{SentimentAction, SentimentMethodArg, SentimentTrainArgs};
 
@@ -78,10 +78,12 @@ async fn eval(
     };
     let by_head = sentiment_from_head(method, model.as_ref())?;
     let scorer = SentimentScorer::default();
-    let name = match model.as_ref().and_then(|m| m.sentiment_model()) {
-        Some(head) if by_head => format!("{} {}", head.id, head.version),
-        _ => format!("{} {}", sentiment::METHOD, sentiment::VERSION),
-    };
+    let name = method_name(
+        model
+            .as_ref()
+            .and_then(|m| m.sentiment_model())
+            .filter(|_| by_head),
+    );
     for file in files {
         let file = read_cleaned(file)?;
         let started = std::time::Instant::now();

@@ -22,7 +22,8 @@ use crate::NlpError;
 /// A sentence's words, each with its tag and probability.
 type TaggedWords = Vec<(Tag, f32)>;
 
-/// What one pass over a sentence gives: its words' tags and its mean-pooled hidden state.
+/// What one pass over a sentence gives: its words' tags and, when asked for, its sentence vector
+/// (empty otherwise).
 struct Pass {
     tags: TaggedWords,
     vector: Vec<f32>,
@@ -155,11 +156,6 @@ impl NerModel {
         &self.info
     }
 
-    /// The sentiment head trained on this model's encoder, if its directory holds one.
-    pub fn sentiment_head(&self) -> Option<&SentimentHead> {
-        self.head.as_ref()
-    }
-
     /// The identity of the sentiment head, for silver's commits.
     pub fn sentiment_model(&self) -> Option<&ModelInfo> {
         self.head.as_ref().map(SentimentHead::info)
@@ -219,7 +215,7 @@ impl NerModel {
         let TextPasses {
             entities: found,
             vectors,
-        } = self.pass_texts(&unique)?;
+        } = self.pass_texts(&unique, self.head.is_some())?;
         let sentiments: Vec<Option<Sentiment>> = match &self.head {
             Some(head) => head
                 .classify(&vectors, &unique)?
@@ -246,12 +242,12 @@ impl NerModel {
         texts: &[S],
     ) -> Result<Vec<Vec<f32>>, NlpError> {
         let (unique, index) = distinct(texts);
-        let vectors = self.pass_texts(&unique)?.vectors;
+        let vectors = self.pass_texts(&unique, true)?.vectors;
         Ok(index.into_iter().map(|i| vectors[i].clone()).collect())
     }
 
-    /// One pass over distinct texts: their entities and sentence vectors.
-    fn pass_texts(&mut self, texts: &[&str]) -> Result<TextPasses, NlpError> {
+    /// One pass over distinct texts: their entities and, if `vectors`, their sentence vectors.
+    fn pass_texts(&mut self, texts: &[&str], vectors: bool) -> Result<TextPasses, NlpError> {
         let words: Vec<Vec<Word>> = texts.iter().map(|t| split_words(t)).collect();
         // Links hold no entities but cost the model a dozen word pieces each: they are left out
         // and tagged O, which also keeps an entity from spanning one.
@@ -272,7 +268,7 @@ impl NerModel {
                     .collect()
             })
             .collect();
-        let passes = self.pass_words(&word_texts)?;
+        let passes = self.pass_words(&word_texts, vectors)?;
         let mut vectors = Vec::with_capacity(passes.len());
         let found: Vec<Vec<Entity>> = texts
             .iter()
@@ -330,32 +326,39 @@ impl NerModel {
         sentences: &[Vec<S>],
     ) -> Result<Vec<Vec<(Tag, f32)>>, NlpError> {
         Ok(self
-            .pass_words(sentences)?
+            .pass_words(sentences, false)?
             .into_iter()
             .map(|p| p.tags)
             .collect())
     }
 
-    /// One pass over sentences given as words: tags and sentence vectors.
-    fn pass_words<S: AsRef<str>>(&mut self, sentences: &[Vec<S>]) -> Result<Vec<Pass>, NlpError> {
+    /// One pass over sentences given as words: tags and, if `vectors`, sentence vectors (pooling
+    /// costs nothing much, but NER alone need not pay it).
+    fn pass_words<S: AsRef<str>>(
+        &mut self,
+        sentences: &[Vec<S>],
+        vectors: bool,
+    ) -> Result<Vec<Pass>, NlpError> {
         let encoded: Vec<Encoded> = sentences.iter().map(|s| self.pieces.encode(s)).collect();
         let mut order: Vec<usize> = (0..encoded.len()).collect();
         order.sort_by_key(|&i| encoded[i].ids.len());
         let batches: Vec<&[usize]> = order.chunks(self.batch_size).collect();
         let (pad, device, tags) = (self.pieces.pad_id(), self.device, &self.tags);
-        let run =
-            |replica: &mut Replica, mine: Vec<&[usize]>| -> Result<Vec<(usize, Pass)>, NlpError> {
-                let mut done = Vec::new();
-                for chunk in mine {
-                    let batch: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
-                    let (probs, vectors) = forward(&replica.model, &batch, pad, device)?;
-                    for ((k, &i), vector) in chunk.iter().enumerate().zip(vectors) {
-                        let tags = read_tags(tags, &batch[k].first_piece, &probs[k]);
-                        done.push((i, Pass { tags, vector }));
-                    }
+        let run = |replica: &mut Replica,
+                   mine: Vec<&[usize]>|
+         -> Result<Vec<(usize, Pass)>, NlpError> {
+            let mut done = Vec::new();
+            for chunk in mine {
+                let batch: Vec<&Encoded> = chunk.iter().map(|&i| &encoded[i]).collect();
+                let (probs, mut pooled) = forward(&replica.model, &batch, pad, device, vectors)?;
+                for (k, &i) in chunk.iter().enumerate() {
+                    let tags = read_tags(tags, &batch[k].first_piece, &probs[k]);
+                    let vector = pooled.get_mut(k).map(std::mem::take).unwrap_or_default();
+                    done.push((i, Pass { tags, vector }));
                 }
-                Ok(done)
-            };
+            }
+            Ok(done)
+        };
         let workers = self.replicas.len().min(batches.len()).max(1);
         let shares: Vec<Vec<&[usize]>> = (0..workers)
             .map(|w| batches.iter().skip(w).step_by(workers).copied().collect())
@@ -405,16 +408,17 @@ fn read_tags(tags: &[Tag], first_piece: &[Option<usize>], rows: &[Vec<f32>]) -> 
     super::decode::best_tags(tags, &words)
 }
 
-/// Per piece per class probabilities
+/// Per sequence, per piece, per class probabilities.
 type PieceProbs = Vec<Vec<Vec<f32>>>;
 
-/// The probability of every class for every piece of every sequence, and each sequence's
-/// sentence vector.
+/// The probability of every class for every piece of every sequence, and, if `vectors`, each
+/// sequence's sentence vector (else none).
 fn forward(
     model: &Tagger,
     batch: &[&Encoded],
     pad: i64,
     device: Device,
+    vectors: bool,
 ) -> Result<(PieceProbs, Vec<Vec<f32>>), NlpError> {
     let padded = pad_batch(batch, pad).to_device(device);
     let (probs, pooled) = tch::no_grad(|| -> Result<_, NlpError> {
@@ -424,12 +428,11 @@ fn forward(
             .to_kind(Kind::Float)
             .softmax(-1, Kind::Float)
             .to_device(Device::Cpu);
-        let pooled = sentence_vector(&out, &padded.mask).to_device(Device::Cpu);
+        let pooled = vectors.then(|| sentence_vector(&out, &padded.mask).to_device(Device::Cpu));
         Ok((probs, pooled))
     })?;
     let tch_err = |e: tch::TchError| NlpError::Model(e.to_string());
     let (b, t, k) = probs.size3().map_err(tch_err)?;
-    let (_, h) = pooled.size2().map_err(tch_err)?;
     let flat: Vec<f32> = Vec::try_from(probs.flatten(0, -1)).map_err(tch_err)?;
     let (t, k) = (t as usize, k as usize);
     let probs = flat
@@ -437,11 +440,16 @@ fn forward(
         .take(b as usize)
         .map(|sequence| sequence.chunks(k).map(<[f32]>::to_vec).collect())
         .collect();
-    let flat: Vec<f32> = Vec::try_from(pooled.flatten(0, -1)).map_err(tch_err)?;
-    let vectors = flat
-        .chunks(h.max(1) as usize)
-        .map(<[f32]>::to_vec)
-        .collect();
+    let vectors = match pooled {
+        None => Vec::new(),
+        Some(pooled) => {
+            let (_, h) = pooled.size2().map_err(tch_err)?;
+            let flat: Vec<f32> = Vec::try_from(pooled.flatten(0, -1)).map_err(tch_err)?;
+            flat.chunks(h.max(1) as usize)
+                .map(<[f32]>::to_vec)
+                .collect()
+        }
+    };
     Ok((probs, vectors))
 }
 

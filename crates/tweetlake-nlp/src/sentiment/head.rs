@@ -82,7 +82,6 @@ pub struct SentimentHead {
     net: HeadNet,
     _vs: nn::VarStore,
     vader: Option<SentimentScorer>,
-    manifest: HeadManifest,
     info: ModelInfo,
 }
 
@@ -131,12 +130,7 @@ impl SentimentHead {
             _vs: vs,
             vader,
             info: manifest.info(),
-            manifest,
         }))
-    }
-
-    pub fn manifest(&self) -> &HeadManifest {
-        &self.manifest
     }
 
     pub fn info(&self) -> &ModelInfo {
