@@ -285,14 +285,26 @@ async fn write(
         );
     if creating {
         // Data skipping on the small columns only; never on the raw payload.
-        let stats = match side {
-            Side::Main => "kafka_topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at,tweet_id,event_kind,api_version,event_time",
-            Side::Quarantine => "kafka_topic,kafka_partition,kafka_offset,kafka_timestamp,ingested_at,error_kind",
+        use tweetlake_core::tables::bronze::columns as col;
+        let kafka = [
+            col::KAFKA_TOPIC,
+            col::KAFKA_PARTITION,
+            col::KAFKA_OFFSET,
+            col::KAFKA_TIMESTAMP,
+            col::INGESTED_AT,
+        ];
+        let side_columns: &[&str] = match side {
+            Side::Main => &[
+                col::TWEET_ID,
+                col::EVENT_KIND,
+                col::API_VERSION,
+                col::EVENT_TIME,
+            ],
+            Side::Quarantine => &[col::ERROR_KIND],
         };
-        builder = builder.with_configuration([(
-            "delta.dataSkippingStatsColumns".to_string(),
-            Some(stats.to_string()),
-        )]);
+        let stats = [kafka.as_slice(), side_columns].concat().join(",");
+        builder = builder
+            .with_configuration([("delta.dataSkippingStatsColumns".to_string(), Some(stats))]);
     }
     builder.await
 }

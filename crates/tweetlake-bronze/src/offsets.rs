@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use tweetlake_core::config::{Config, OutputFormat};
 use tweetlake_core::delta::{app_txn_version, open_table};
 use tweetlake_core::txn::Consumer;
-use tweetlake_core::{Lake, Layer};
+use tweetlake_core::{tables, Lake, Layer};
 use url::Url;
 
 use crate::chunk::TopicPartition;
@@ -42,7 +42,7 @@ pub struct OffsetStore {
 impl OffsetStore {
     /// Where bronze table `name` and its quarantine table live in `lake`, for the configured format.
     pub fn for_table(config: &Config, lake: &Lake, name: &str) -> Self {
-        let quarantine = format!("{name}_quarantine");
+        let quarantine = tables::bronze::quarantine_of(name);
         let (main_url, quarantine_url) = match config.bronze.format {
             OutputFormat::Delta => (
                 lake.table_url(Layer::Bronze, name),

@@ -411,7 +411,7 @@ pub fn parse_file_name(name: &str) -> Option<(&str, i32, i64)> {
 
 fn first_offset(batches: &[RecordBatch]) -> Option<i64> {
     let b = batches.iter().find(|b| b.num_rows() > 0)?;
-    let col = b.column_by_name("kafka_offset")?;
+    let col = b.column_by_name(tweetlake_core::tables::bronze::columns::KAFKA_OFFSET)?;
     let offsets = col.as_any().downcast_ref::<Int64Array>()?;
     (!offsets.is_empty()).then(|| offsets.value(0))
 }

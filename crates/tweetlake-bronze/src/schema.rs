@@ -1,4 +1,5 @@
-//! Arrow schemas of the bronze table and its quarantine table.
+//! Arrow schemas of the bronze table and its quarantine table (column names:
+//! `tweetlake_core::tables::bronze::columns`, which silver reads by).
 //!
 //! Types are chosen for Athena and Spark: UTC microsecond timestamps, signed integers only,
 //! lower_snake_case names. Both tables are partitioned by `ingest_date` (UTC date of ingestion).
@@ -13,9 +14,10 @@ use tweetlake_core::deltalake::parquet::file::properties::{
     EnabledStatistics, WriterProperties, WriterPropertiesBuilder,
 };
 use tweetlake_core::deltalake::parquet::schema::types::ColumnPath;
+use tweetlake_core::tables::bronze::columns as col;
 
 /// The partition column of both tables.
-pub const PARTITION_COLUMN: &str = "ingest_date";
+pub const PARTITION_COLUMN: &str = col::INGEST_DATE;
 
 fn ts() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
@@ -39,36 +41,36 @@ pub fn headers_type() -> DataType {
 
 fn kafka_fields() -> Vec<Field> {
     vec![
-        Field::new("kafka_topic", DataType::Utf8, false),
-        Field::new("kafka_partition", DataType::Int32, false),
-        Field::new("kafka_offset", DataType::Int64, false),
-        Field::new("kafka_timestamp", ts(), true),
-        Field::new("kafka_key", DataType::Binary, true),
-        Field::new("kafka_headers", headers_type(), true),
+        Field::new(col::KAFKA_TOPIC, DataType::Utf8, false),
+        Field::new(col::KAFKA_PARTITION, DataType::Int32, false),
+        Field::new(col::KAFKA_OFFSET, DataType::Int64, false),
+        Field::new(col::KAFKA_TIMESTAMP, ts(), true),
+        Field::new(col::KAFKA_KEY, DataType::Binary, true),
+        Field::new(col::KAFKA_HEADERS, headers_type(), true),
     ]
 }
 
 static BRONZE: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let mut fields = vec![Field::new("raw_value", DataType::Utf8, false)];
+    let mut fields = vec![Field::new(col::RAW_VALUE, DataType::Utf8, false)];
     fields.extend(kafka_fields());
     fields.extend([
-        Field::new("ingested_at", ts(), false),
-        Field::new("tweet_id", DataType::Int64, true),
-        Field::new("event_kind", DataType::Utf8, false),
-        Field::new("api_version", DataType::Utf8, true),
-        Field::new("event_time", ts(), true),
+        Field::new(col::INGESTED_AT, ts(), false),
+        Field::new(col::TWEET_ID, DataType::Int64, true),
+        Field::new(col::EVENT_KIND, DataType::Utf8, false),
+        Field::new(col::API_VERSION, DataType::Utf8, true),
+        Field::new(col::EVENT_TIME, ts(), true),
         Field::new(PARTITION_COLUMN, DataType::Date32, false),
     ]);
     Arc::new(Schema::new(fields))
 });
 
 static QUARANTINE: LazyLock<SchemaRef> = LazyLock::new(|| {
-    let mut fields = vec![Field::new("raw_bytes", DataType::Binary, true)];
+    let mut fields = vec![Field::new(col::RAW_BYTES, DataType::Binary, true)];
     fields.extend(kafka_fields());
     fields.extend([
-        Field::new("ingested_at", ts(), false),
-        Field::new("error_kind", DataType::Utf8, false),
-        Field::new("error_message", DataType::Utf8, false),
+        Field::new(col::INGESTED_AT, ts(), false),
+        Field::new(col::ERROR_KIND, DataType::Utf8, false),
+        Field::new(col::ERROR_MESSAGE, DataType::Utf8, false),
         Field::new(PARTITION_COLUMN, DataType::Date32, false),
     ]);
     Arc::new(Schema::new(fields))
@@ -92,7 +94,10 @@ pub fn parquet_properties() -> WriterPropertiesBuilder {
     WriterProperties::builder()
         .set_compression(zstd)
         // Statistics of multi-kilobyte raw payloads are useless and bloat the footer.
-        .set_column_statistics_enabled(ColumnPath::from("raw_value"), EnabledStatistics::None)
-        .set_column_statistics_enabled(ColumnPath::from("raw_bytes"), EnabledStatistics::None)
-        .set_column_statistics_enabled(ColumnPath::from("error_message"), EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from(col::RAW_VALUE), EnabledStatistics::None)
+        .set_column_statistics_enabled(ColumnPath::from(col::RAW_BYTES), EnabledStatistics::None)
+        .set_column_statistics_enabled(
+            ColumnPath::from(col::ERROR_MESSAGE),
+            EnabledStatistics::None,
+        )
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use tweetlake_core::config::{Config, OutputFormat};
 use tweetlake_core::delta::open_table;
 use tweetlake_core::deltalake::DeltaTable;
-use tweetlake_core::Lake;
+use tweetlake_core::{tables, Lake};
 
 use crate::chunk::TopicPartition;
 use crate::error::BronzeError;
@@ -51,7 +51,7 @@ pub async fn table_status(
     let mut out = Vec::new();
     for t in &config.bronze.tables {
         let store = OffsetStore::for_table(config, lake, &t.name);
-        let q_name = format!("{}_quarantine", t.name);
+        let q_name = tables::bronze::quarantine_of(&t.name);
         let (mut main_status, q_status) = match store.format {
             OutputFormat::Delta => {
                 let main = open_table(&store.main_url, lake.storage_options()).await?;

@@ -291,7 +291,7 @@ async fn catalog_ddl(lake: &Lake, arg: EngineArg, database: &str) -> Result<()> 
     if arg == EngineArg::Duckdb {
         bail!("catalog ddl supports --engine athena and spark");
     }
-    let catalog = tweetlake_gold::LakeCatalog::discover(lake)
+    let catalog = tweetlake_core::LakeCatalog::discover(lake)
         .await
         .context("opening the lake's tables")?;
     let ddl = tweetlake_gold::ddl::catalog_ddl(lake, &catalog, engine(arg), database).await?;
@@ -322,8 +322,8 @@ pub(crate) async fn maintain(
 ) -> Result<()> {
     let mut names = Vec::new();
     for spec in tables {
-        let Some(name) = tweetlake_gold::TableName::parse(&spec) else {
-            bail!("--table-name `{spec}`: expected LAYER.NAME, e.g. silver.tweets");
+        let Some(name) = tweetlake_core::TableName::parse(&spec) else {
+            bail!("--table-name `{spec}`: expected LAYER.NAME with LAYER bronze, silver or gold, e.g. silver.tweets");
         };
         names.push(name);
     }

@@ -468,7 +468,7 @@ impl Config {
                     format!("`{}` must be lower_snake_case (a-z, 0-9, _)", table.name),
                 ));
             }
-            if table.name.ends_with("_quarantine") {
+            if crate::tables::bronze::is_quarantine(&table.name) {
                 return Err(invalid(
                     &format!("{key}.name"),
                     format!("`{}` must not end in `_quarantine`", table.name),

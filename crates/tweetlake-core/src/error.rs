@@ -31,4 +31,14 @@ pub enum CoreError {
         #[source]
         source: Box<deltalake::DeltaTableError>,
     },
+    #[error("{what}: {source}")]
+    Catalog {
+        what: String,
+        #[source]
+        source: Box<deltalake::DeltaTableError>,
+    },
+    #[error("{context}: the lake has no table `{name}`")]
+    UnknownTable { name: String, context: String },
+    #[error("{0}")]
+    Query(String),
 }

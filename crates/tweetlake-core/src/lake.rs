@@ -9,24 +9,7 @@ use url::Url;
 use crate::config::LakeConfig;
 use crate::error::CoreError;
 use crate::retry::RetryPolicy;
-
-/// A layer of the medallion lake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Layer {
-    Bronze,
-    Silver,
-    Gold,
-}
-
-impl Layer {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Layer::Bronze => "bronze",
-            Layer::Silver => "silver",
-            Layer::Gold => "gold",
-        }
-    }
-}
+use crate::tables::Layer;
 
 /// The lake root, resolved to an absolute URL, plus the object-store options to open it with.
 #[derive(Debug, Clone)]

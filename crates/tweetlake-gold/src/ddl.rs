@@ -16,14 +16,17 @@ use tweetlake_core::Lake;
 use url::Url;
 
 use crate::dialect::Engine;
-use crate::{GoldError, LakeCatalog};
+use tweetlake_core::LakeCatalog;
+
+use crate::GoldError;
 
 /// The partition column of the plain-Parquet bronze copy (a Hive-style directory level).
-const PARQUET_PARTITION: &str = "ingest_date";
+const PARQUET_PARTITION: &str = tweetlake_core::tables::bronze::columns::INGEST_DATE;
 
 /// One table to register: its name in the target catalog, where it lives, what it holds.
 struct Entry {
-    layer: String,
+    /// `bronze`, `silver`, `gold`, or `parquet` for the plain-Parquet bronze copy.
+    layer: &'static str,
     table: String,
     location: Url,
     schema: SchemaRef,
@@ -53,7 +56,7 @@ pub async fn catalog_ddl(
             source: Box::new(e),
         })?;
         entries.push(Entry {
-            layer: name.layer.clone(),
+            layer: name.layer.as_str(),
             table: name.table.clone(),
             location: table.table_url().clone(),
             schema: snapshot.snapshot().arrow_schema(),
@@ -200,7 +203,7 @@ pub fn hive_type(data_type: &DataType) -> String {
 /// The plain-Parquet bronze tables under `<root>/parquet/`, each with a data file's schema.
 async fn parquet_tables(lake: &Lake) -> Result<Vec<Entry>, GoldError> {
     let root = lake.parquet_url("");
-    let Some((store, listing)) = crate::catalog::list_folder(lake, &root).await? else {
+    let Some((store, listing)) = tweetlake_core::catalog::list_folder(lake, &root).await? else {
         return Ok(Vec::new());
     };
     let err = |e: String| GoldError::Query(format!("reading {root}: {e}"));
@@ -232,7 +235,7 @@ async fn parquet_tables(lake: &Lake) -> Result<Vec<Entry>, GoldError> {
             .schema()
             .clone();
         entries.push(Entry {
-            layer: "parquet".into(),
+            layer: "parquet",
             location: lake.parquet_url(&table),
             table,
             schema,

@@ -3,7 +3,9 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use crate::model::{Model, TableName};
+use tweetlake_core::tables::{Layer, TableName};
+
+use crate::model::Model;
 use crate::GoldError;
 
 /// Every model of a folder, sorted so that each runs after the gold models it reads.
@@ -99,7 +101,7 @@ impl ModelGraph {
 }
 
 fn gold_sources(model: &Model) -> impl Iterator<Item = &TableName> {
-    model.sources.iter().filter(|s| s.layer == "gold")
+    model.sources.iter().filter(|s| s.layer == Layer::Gold)
 }
 
 fn visit<'a>(

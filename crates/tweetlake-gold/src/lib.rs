@@ -1,12 +1,10 @@
 //! The gold layer: SQL models in `sql/` run by DataFusion over the lake's Delta tables, in
-//! dependency order, each into a gold Delta table rebuilt incrementally by time window; and the
-//! lake catalog that registers every layer's tables for ad-hoc SQL.
+//! dependency order, each into a gold Delta table rebuilt incrementally by time window, and the
+//! DDL that registers the lake's tables in Athena, Spark or DuckDB.
 
-pub mod catalog;
 pub mod ddl;
 pub mod dialect;
 pub mod graph;
-mod layer_schema;
 pub mod model;
 mod normalize;
 pub mod run;
@@ -17,9 +15,8 @@ use std::path::PathBuf;
 use tweetlake_core::deltalake::DeltaTableError;
 use tweetlake_core::CoreError;
 
-pub use catalog::{LakeCatalog, TimeTravel};
 pub use graph::ModelGraph;
-pub use model::{Materialization, Model, TableName, Window};
+pub use model::{Materialization, Model, Window};
 pub use run::{promote_gold, GoldOptions, ModelReport, RunKind};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,8 +27,6 @@ pub enum GoldError {
     ModelDir { dir: PathBuf, error: std::io::Error },
     #[error("no model `{name}` (models: {known})")]
     UnknownModel { name: String, known: String },
-    #[error("{context}: the lake has no table `{name}`")]
-    UnknownTable { name: String, context: String },
     #[error("{what}: {source}")]
     Delta {
         what: String,

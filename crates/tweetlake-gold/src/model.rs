@@ -15,6 +15,8 @@
 
 use std::path::{Path, PathBuf};
 
+use tweetlake_core::tables::{Layer, TableName};
+
 use crate::GoldError;
 
 /// How a model's table is kept up to date.
@@ -69,30 +71,6 @@ impl Window {
             }
         };
         Ok(Window(count * unit_us))
-    }
-}
-
-/// A `schema.table` a model reads, e.g. `silver.tweets` or `gold.top_hashtags_hourly`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TableName {
-    pub layer: String,
-    pub table: String,
-}
-
-impl TableName {
-    /// `layer.table` as a user writes it (`silver.tweets`); `None` without the dot.
-    pub fn parse(text: &str) -> Option<TableName> {
-        let (layer, table) = text.split_once('.')?;
-        (!layer.is_empty() && !table.is_empty()).then(|| TableName {
-            layer: layer.to_string(),
-            table: table.to_string(),
-        })
-    }
-}
-
-impl std::fmt::Display for TableName {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}.{}", self.layer, self.table)
     }
 }
 
@@ -250,15 +228,12 @@ fn table_references(sql: &str) -> Result<Vec<TableName>, String> {
                  `gold.{reference}`"
             ));
         };
-        if !matches!(layer, "bronze" | "silver" | "gold") {
+        let Some(layer) = Layer::parse(layer) else {
             return Err(format!(
                 "table `{reference}`: `{layer}` is not a layer (bronze, silver, gold)"
             ));
-        }
-        let name = TableName {
-            layer: layer.to_string(),
-            table: table.to_string(),
         };
+        let name = TableName::new(layer, table);
         if !names.contains(&name) {
             names.push(name);
         }

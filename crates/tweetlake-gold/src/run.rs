@@ -8,18 +8,19 @@
 use std::time::Instant;
 
 use tracing::{info_span, warn, Instrument};
+use tweetlake_core::catalog::{register_table, LakeCatalog};
 use tweetlake_core::config::Config;
 use tweetlake_core::delta::{app_txn_version, data_changes, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::common::TableReference;
 use tweetlake_core::deltalake::datafusion::prelude::{DataFrame, SessionContext};
 use tweetlake_core::deltalake::DeltaTable;
+use tweetlake_core::tables::{self, TableName, TimeColumn};
 use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 
-use crate::catalog::{register_table, LakeCatalog};
 use crate::graph::ModelGraph;
-use crate::model::{Materialization, Model, TableName};
+use crate::model::{Materialization, Model};
 use crate::normalize::portable_columns;
 use crate::windows::{add_changed_windows, WindowSet};
 use crate::GoldError;
@@ -75,10 +76,7 @@ pub async fn promote_gold(
         progress.step(format_args!("gold.{}", model.name));
         let span =
             info_span!("gold_model", model = %model.name, step = index + 1, of = models.len());
-        let name = TableName {
-            layer: Layer::Gold.as_str().into(),
-            table: model.name.clone(),
-        };
+        let name = TableName::new(Layer::Gold, &model.name);
         let url = lake.table_url(Layer::Gold, &model.name);
         let run = Run {
             config,
@@ -131,7 +129,7 @@ pub fn describe(kind: &RunKind) -> String {
 fn check_sources(models: &[&Model], catalog: &LakeCatalog) -> Result<(), GoldError> {
     for model in models {
         for source in &model.sources {
-            if source.layer != "gold" && catalog.get(source).is_none() {
+            if source.layer != Layer::Gold && catalog.get(source).is_none() {
                 return Err(GoldError::Model {
                     path: model.path.clone(),
                     reason: format!(
@@ -156,14 +154,13 @@ fn check_sources(models: &[&Model], catalog: &LakeCatalog) -> Result<(), GoldErr
 
 /// The column whose windows a change to `source` touches.
 fn time_column<'a>(source: &TableName, models: &'a [&Model]) -> Option<&'a str> {
-    match (source.layer.as_str(), source.table.as_str()) {
-        ("silver", "tweets") => Some("created_at"),
-        ("bronze", _) => Some("event_time"),
-        ("gold", name) => models
+    match tables::time_column(source) {
+        TimeColumn::Column(column) => Some(column),
+        TimeColumn::DeclaredByModel => models
             .iter()
-            .find(|m| m.name == name)
+            .find(|m| m.name == source.table)
             .and_then(|m| m.time_column()),
-        _ => None,
+        TimeColumn::Unknown => None,
     }
 }
 

@@ -13,8 +13,9 @@ use tweetlake_core::deltalake::arrow::array::{
 use tweetlake_core::deltalake::arrow::datatypes::{
     DataType, Field, Int64Type, Schema, TimeUnit, TimestampMicrosecondType,
 };
+use tweetlake_core::LakeCatalog;
 use tweetlake_core::{Lake, Layer};
-use tweetlake_gold::{promote_gold, GoldOptions, LakeCatalog, RunKind};
+use tweetlake_gold::{promote_gold, GoldOptions, RunKind};
 use tweetlake_produce::synthetic::{Generator, Noise, SyntheticOptions};
 use tweetlake_silver::{promote, PromoteOptions};
 

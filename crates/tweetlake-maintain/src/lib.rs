@@ -12,9 +12,8 @@ use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::operations::vacuum::VacuumMode;
 use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
-use tweetlake_core::txn::Consumer as TxnConsumer;
-use tweetlake_core::{retry_on_conflict, Lake, Progress};
-use tweetlake_gold::{LakeCatalog, TableName};
+use tweetlake_core::tables::{readers_of, Reader, TableName};
+use tweetlake_core::{retry_on_conflict, Lake, LakeCatalog, Progress};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaintainError {
@@ -27,8 +26,6 @@ pub enum MaintainError {
     },
     #[error("{table}: {reason}")]
     Refused { table: String, reason: String },
-    #[error(transparent)]
-    Gold(#[from] tweetlake_gold::GoldError),
     #[error(transparent)]
     Core(#[from] tweetlake_core::CoreError),
 }
@@ -76,12 +73,6 @@ impl MaintainError {
     }
 }
 
-/// A downstream table that records, as a Delta `txn`, the version of a source it has consumed.
-struct Consumer {
-    table: TableName,
-    app_id: String,
-}
-
 pub async fn maintain(
     config: &Config,
     lake: &Lake,
@@ -117,7 +108,7 @@ pub async fn maintain(
         };
         let span = info_span!("maintain", table = %name, step = i + 1, of = names.len());
         progress.step(name);
-        let consumers = consumers_of(config, &catalog, name);
+        let consumers = readers_of(name, catalog.names(), &config.lake.app_id);
         // A promotion that commits to the table meanwhile wins; maintain it again as it is then.
         // A table that still fails is reported and the others are maintained all the same: one
         // table's trouble must not leave the rest without checkpoints and vacuum.
@@ -171,41 +162,12 @@ pub async fn maintain(
     Ok(reports)
 }
 
-/// Who reads `source` incrementally: silver/tweets reads every bronze table, every gold table may
-/// read any table (it records a txn only for the tables its model reads).
-fn consumers_of(config: &Config, catalog: &LakeCatalog, source: &TableName) -> Vec<Consumer> {
-    let app = &config.lake.app_id;
-    let mut consumers = Vec::new();
-    if source.layer == "bronze" {
-        consumers.push(Consumer {
-            table: TableName {
-                layer: "silver".into(),
-                table: "tweets".into(),
-            },
-            app_id: TxnConsumer::Silver {
-                bronze_table: &source.table,
-            }
-            .app_id(app),
-        });
-    }
-    for gold in catalog.names().filter(|n| n.layer == "gold") {
-        consumers.push(Consumer {
-            table: gold.clone(),
-            app_id: TxnConsumer::Gold {
-                source: &source.to_string(),
-            }
-            .app_id(app),
-        });
-    }
-    consumers
-}
-
 async fn maintain_table(
     config: &Config,
     catalog: &LakeCatalog,
     name: &TableName,
     table: DeltaTable,
-    consumers: &[Consumer],
+    consumers: &[Reader],
     options: &MaintainOptions,
 ) -> Result<TableReport, MaintainError> {
     let MaintainOptions {
@@ -311,7 +273,7 @@ async fn guarded_retention(
     catalog: &LakeCatalog,
     name: &TableName,
     table: &DeltaTable,
-    consumers: &[Consumer],
+    consumers: &[Reader],
     configured: u64,
 ) -> Result<(u64, Option<String>), MaintainError> {
     let current = table.version().map(|v| v as i64).unwrap_or(-1);

@@ -12,8 +12,7 @@ use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::DeltaTable;
-use tweetlake_core::{Lake, Layer};
-use tweetlake_gold::TableName;
+use tweetlake_core::{Lake, Layer, TableName};
 use tweetlake_maintain::{maintain, MaintainError, MaintainOptions};
 
 fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
@@ -168,10 +167,7 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
     // Gold catches up: now nothing needs the old files. A dry run counts them and keeps them.
     gold_consumed(&lake, 5).await;
     let only_silver = MaintainOptions {
-        tables: vec![TableName {
-            layer: "silver".into(),
-            table: "tweets".into(),
-        }],
+        tables: vec![TableName::new(Layer::Silver, "tweets")],
         dry_run: true,
         ..Default::default()
     };
@@ -223,10 +219,7 @@ async fn refuses_a_retention_below_the_tables_own() {
         &config,
         &lake,
         &MaintainOptions {
-            tables: vec![TableName {
-                layer: "gold".into(),
-                table: "nope".into(),
-            }],
+            tables: vec![TableName::new(Layer::Gold, "nope")],
             ..Default::default()
         },
     )

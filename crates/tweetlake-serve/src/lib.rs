@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tracing::{info, warn};
+use tweetlake_core::catalog::register_table;
 use tweetlake_core::config::ServeConfig;
 use tweetlake_core::deltalake::datafusion::execution::disk_manager::{
     DiskManagerBuilder, DiskManagerMode,
@@ -22,8 +23,7 @@ use tweetlake_core::deltalake::datafusion::execution::runtime_env::RuntimeEnvBui
 use tweetlake_core::deltalake::datafusion::execution::SessionStateBuilder;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::Lake;
-use tweetlake_gold::catalog::register_table;
-use tweetlake_gold::LakeCatalog;
+use tweetlake_core::LakeCatalog;
 
 pub use metrics::ServeMetrics;
 
@@ -38,7 +38,7 @@ pub enum ServeError {
     #[error("serve.{key}: {reason}")]
     Config { key: &'static str, reason: String },
     #[error(transparent)]
-    Gold(#[from] tweetlake_gold::GoldError),
+    Lake(#[from] tweetlake_core::CoreError),
     #[error("setting up pg_catalog: {0}")]
     Catalog(String),
     #[error("setting up a connection's session: {0}")]

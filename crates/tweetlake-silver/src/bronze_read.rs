@@ -10,14 +10,13 @@ use tweetlake_core::deltalake::arrow::datatypes::{Int32Type, Int64Type};
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, ObjectStore, Path};
 use tweetlake_core::deltalake::{FilterLiteral, FilterOp, FilterValue};
 
+use tweetlake_core::tables::bronze::columns::{
+    KAFKA_OFFSET, KAFKA_PARTITION, KAFKA_TOPIC, RAW_VALUE,
+};
+
 use crate::rows::Lineage;
 
-const COLUMNS: [&str; 4] = [
-    "raw_value",
-    "kafka_topic",
-    "kafka_partition",
-    "kafka_offset",
-];
+const COLUMNS: [&str; 4] = [RAW_VALUE, KAFKA_TOPIC, KAFKA_PARTITION, KAFKA_OFFSET];
 
 /// One bronze row: the raw message and where it was in Kafka.
 #[derive(Debug, Clone)]
@@ -47,18 +46,18 @@ fn rows_of(batch: &RecordBatch) -> Result<Vec<BronzeRow>, DeltaTableError> {
     let typed = |name: &str| {
         DeltaTableError::generic(format!("bronze column {name} has an unexpected type"))
     };
-    let raw = col("raw_value")?
+    let raw = col(RAW_VALUE)?
         .as_string_opt::<i32>()
-        .ok_or_else(|| typed("raw_value"))?;
-    let topic = col("kafka_topic")?
+        .ok_or_else(|| typed(RAW_VALUE))?;
+    let topic = col(KAFKA_TOPIC)?
         .as_string_opt::<i32>()
-        .ok_or_else(|| typed("kafka_topic"))?;
-    let partition = col("kafka_partition")?
+        .ok_or_else(|| typed(KAFKA_TOPIC))?;
+    let partition = col(KAFKA_PARTITION)?
         .as_primitive_opt::<Int32Type>()
-        .ok_or_else(|| typed("kafka_partition"))?;
-    let offset = col("kafka_offset")?
+        .ok_or_else(|| typed(KAFKA_PARTITION))?;
+    let offset = col(KAFKA_OFFSET)?
         .as_primitive_opt::<Int64Type>()
-        .ok_or_else(|| typed("kafka_offset"))?;
+        .ok_or_else(|| typed(KAFKA_OFFSET))?;
     Ok((0..batch.num_rows())
         .filter(|i| raw.is_valid(*i))
         .map(|i| BronzeRow {

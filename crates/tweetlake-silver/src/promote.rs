@@ -12,6 +12,7 @@ use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::tables::silver;
 use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 use tweetlake_twitter::Tweet;
@@ -72,12 +73,12 @@ impl Tables {
             async move { open_table(&url, lake.storage_options()).await }
         };
         Ok(Self {
-            tweets: open("tweets").await?,
-            deletes: open("deletes").await?,
-            quarantine: open("tweets_quarantine").await?,
-            events: open("stream_events").await?,
-            quality: open("quality").await?,
-            notices: open("notices").await?,
+            tweets: open(silver::TWEETS).await?,
+            deletes: open(silver::DELETES).await?,
+            quarantine: open(silver::QUARANTINE).await?,
+            events: open(silver::STREAM_EVENTS).await?,
+            quality: open(silver::QUALITY).await?,
+            notices: open(silver::NOTICES).await?,
         })
     }
 }

@@ -10,8 +10,7 @@ use tweetlake_core::deltalake::arrow::util::pretty::pretty_format_batches;
 use tweetlake_core::deltalake::datafusion::execution::context::SQLOptions;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::parquet::arrow::ArrowWriter;
-use tweetlake_core::Lake;
-use tweetlake_gold::{LakeCatalog, TableName, TimeTravel};
+use tweetlake_core::{Lake, LakeCatalog, TableName, TimeTravel};
 
 use crate::cli::{OutputFormat, SqlArgs};
 

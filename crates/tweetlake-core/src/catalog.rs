@@ -5,20 +5,20 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
+use deltalake::datafusion::prelude::SessionContext;
+use deltalake::delta_datafusion::DeltaSessionContext;
+use deltalake::logstore::object_store::ListResult;
+use deltalake::logstore::ObjectStoreRef;
+use deltalake::{DeltaTable, DeltaTableBuilder, Path};
 use tracing::debug;
-use tweetlake_core::delta::{exists, open_table};
-use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
-use tweetlake_core::deltalake::delta_datafusion::DeltaSessionContext;
-use tweetlake_core::deltalake::logstore::object_store::ListResult;
-use tweetlake_core::deltalake::logstore::ObjectStoreRef;
-use tweetlake_core::deltalake::{DeltaTable, DeltaTableBuilder, Path};
-use tweetlake_core::{Lake, Layer};
 
-use crate::layer_schema::LayerSchema;
-use crate::model::TableName;
-use crate::GoldError;
+use crate::delta::{exists, open_table};
+use crate::error::CoreError;
+use crate::lake::Lake;
+use crate::tables::{Layer, TableName};
+use layer_schema::LayerSchema;
 
-pub const LAYERS: [Layer; 3] = [Layer::Bronze, Layer::Silver, Layer::Gold];
+mod layer_schema;
 
 /// Which snapshot each table is read at: the latest unless a version or a time is given.
 #[derive(Debug, Clone, Default)]
@@ -37,15 +37,15 @@ pub struct LakeCatalog {
 
 impl LakeCatalog {
     /// Lists and loads every table of every layer at its latest version.
-    pub async fn discover(lake: &Lake) -> Result<LakeCatalog, GoldError> {
+    pub async fn discover(lake: &Lake) -> Result<LakeCatalog, CoreError> {
         LakeCatalog::discover_at(lake, &TimeTravel::default()).await
     }
 
     /// Lists and loads every table at the snapshot `travel` asks for.
-    pub async fn discover_at(lake: &Lake, travel: &TimeTravel) -> Result<LakeCatalog, GoldError> {
+    pub async fn discover_at(lake: &Lake, travel: &TimeTravel) -> Result<LakeCatalog, CoreError> {
         let mut tables = BTreeMap::new();
-        for (layer, name) in lake_tables(lake).await? {
-            let url = lake.table_url(layer, &name.table);
+        for name in lake_tables(lake).await? {
+            let url = lake.table_url(name.layer, &name.table);
             let mut delta = open_table(&url, lake.storage_options()).await?;
             if !exists(&delta) {
                 continue;
@@ -68,7 +68,7 @@ impl LakeCatalog {
                 }
                 Ok(false) => {}
                 Err(source) => {
-                    return Err(GoldError::Delta {
+                    return Err(CoreError::Catalog {
                         what: format!("loading {name} at the requested version"),
                         source: Box::new(source),
                     })
@@ -77,7 +77,7 @@ impl LakeCatalog {
         }
         for name in travel.versions.keys() {
             if !tables.contains_key(name) {
-                return Err(GoldError::UnknownTable {
+                return Err(CoreError::UnknownTable {
                     name: name.to_string(),
                     context: "--version".into(),
                 });
@@ -88,10 +88,10 @@ impl LakeCatalog {
 
     /// Brings every table to its latest version, reading only the commits since the last load,
     /// and picks up tables created since; returns the tables that changed.
-    pub async fn refresh(&mut self, lake: &Lake) -> Result<Vec<TableName>, GoldError> {
+    pub async fn refresh(&mut self, lake: &Lake) -> Result<Vec<TableName>, CoreError> {
         let mut changed = Vec::new();
-        for (layer, name) in lake_tables(lake).await? {
-            let delta_err = |source| GoldError::Delta {
+        for name in lake_tables(lake).await? {
+            let delta_err = |source| CoreError::Catalog {
                 what: format!("reloading {name}"),
                 source: Box::new(source),
             };
@@ -104,7 +104,7 @@ impl LakeCatalog {
                     }
                 }
                 None => {
-                    let url = lake.table_url(layer, &name.table);
+                    let url = lake.table_url(name.layer, &name.table);
                     let delta = open_table(&url, lake.storage_options()).await?;
                     if exists(&delta) {
                         self.tables.insert(name.clone(), delta);
@@ -130,14 +130,14 @@ impl LakeCatalog {
 
     /// A session with only `names` registered: cheaper than [`LakeCatalog::session`] when a
     /// query reads a few tables of a large lake.
-    pub async fn session_with(&self, names: &[TableName]) -> Result<SessionContext, GoldError> {
+    pub async fn session_with(&self, names: &[TableName]) -> Result<SessionContext, CoreError> {
         let ctx = self.empty_session()?;
         ensure_schemas(&ctx)?;
         for name in names {
             let table = self
                 .tables
                 .get(name)
-                .ok_or_else(|| GoldError::UnknownTable {
+                .ok_or_else(|| CoreError::UnknownTable {
                     name: name.to_string(),
                     context: "registering a model's sources".into(),
                 })?;
@@ -146,27 +146,27 @@ impl LakeCatalog {
         Ok(ctx)
     }
 
-    fn empty_session(&self) -> Result<SessionContext, GoldError> {
+    fn empty_session(&self) -> Result<SessionContext, CoreError> {
         let settings = [(
             "datafusion.catalog.information_schema".to_string(),
             "true".to_string(),
         )];
         Ok(
             DeltaSessionContext::new_with_session_overrides(&settings.into())
-                .map_err(|e| GoldError::Query(e.to_string()))?
+                .map_err(|e| CoreError::Query(e.to_string()))?
                 .into_inner(),
         )
     }
 
     /// A session with every table registered under its layer's schema (and `SHOW TABLES`).
-    pub async fn session(&self) -> Result<SessionContext, GoldError> {
+    pub async fn session(&self) -> Result<SessionContext, CoreError> {
         let ctx = self.empty_session()?;
         self.register(&ctx).await?;
         Ok(ctx)
     }
 
     /// Registers every table in `ctx` (creating the `bronze`, `silver`, `gold` schemas).
-    pub async fn register(&self, ctx: &SessionContext) -> Result<(), GoldError> {
+    pub async fn register(&self, ctx: &SessionContext) -> Result<(), CoreError> {
         ensure_schemas(ctx)?;
         for (name, table) in &self.tables {
             register_table(ctx, name, table).await?;
@@ -176,15 +176,15 @@ impl LakeCatalog {
 }
 
 /// Creates the `bronze`, `silver` and `gold` schemas in `ctx` where missing.
-fn ensure_schemas(ctx: &SessionContext) -> Result<(), GoldError> {
+fn ensure_schemas(ctx: &SessionContext) -> Result<(), CoreError> {
     let catalog = ctx
         .catalog("datafusion")
-        .ok_or_else(|| GoldError::Query("the session has no default catalog".into()))?;
-    for layer in LAYERS {
+        .ok_or_else(|| CoreError::Query("the session has no default catalog".into()))?;
+    for layer in Layer::ALL {
         if catalog.schema(layer.as_str()).is_none() {
             catalog
                 .register_schema(layer.as_str(), Arc::new(LayerSchema::default()))
-                .map_err(|e| GoldError::Query(e.to_string()))?;
+                .map_err(|e| CoreError::Query(e.to_string()))?;
         }
     }
     Ok(())
@@ -195,8 +195,8 @@ pub async fn register_table(
     ctx: &SessionContext,
     name: &TableName,
     table: &DeltaTable,
-) -> Result<(), GoldError> {
-    let delta_err = |source| GoldError::Delta {
+) -> Result<(), CoreError> {
+    let delta_err = |source| CoreError::Catalog {
         what: format!("registering {name}"),
         source: Box::new(source),
     };
@@ -206,14 +206,14 @@ pub async fn register_table(
     let provider = table
         .table_provider()
         .await
-        .map_err(|e| GoldError::Query(format!("registering {name}: {e}")))?;
-    let reference = tweetlake_core::deltalake::datafusion::common::TableReference::partial(
+        .map_err(|e| CoreError::Query(format!("registering {name}: {e}")))?;
+    let reference = deltalake::datafusion::common::TableReference::partial(
         name.layer.as_str(),
         name.table.as_str(),
     );
     // One step: the schema swaps the provider, so no query sees the table missing.
     ctx.register_table(reference, provider)
-        .map_err(|e| GoldError::Query(e.to_string()))?;
+        .map_err(|e| CoreError::Query(e.to_string()))?;
     debug!(%name, version = ?table.version(), "registered");
     Ok(())
 }
@@ -233,16 +233,16 @@ async fn first_commit_after(table: &DeltaTable, at: DateTime<Utc>) -> bool {
 
 /// The object store rooted at `url` and the folders directly under it; `None` for a local folder
 /// that does not exist (nothing was written there yet).
-pub(crate) async fn list_folder(
+pub async fn list_folder(
     lake: &Lake,
     url: &url::Url,
-) -> Result<Option<(ObjectStoreRef, ListResult)>, GoldError> {
+) -> Result<Option<(ObjectStoreRef, ListResult)>, CoreError> {
     if url.scheme() == "file" && url.to_file_path().is_ok_and(|p| !p.exists()) {
         return Ok(None);
     }
-    let err = |e: String| GoldError::Delta {
+    let err = |e: String| CoreError::Catalog {
         what: format!("listing {url}"),
-        source: Box::new(tweetlake_core::deltalake::DeltaTableError::generic(e)),
+        source: Box::new(deltalake::DeltaTableError::generic(e)),
     };
     let store = DeltaTableBuilder::from_url(url.clone())
         .and_then(|b| {
@@ -258,23 +258,19 @@ pub(crate) async fn list_folder(
     Ok(Some((store, listing)))
 }
 
-/// The names under `<root>/<layer>/` that hold a `_delta_log`.
 /// Every Delta table of every layer, in layer then name order.
-async fn lake_tables(lake: &Lake) -> Result<Vec<(Layer, TableName)>, GoldError> {
+async fn lake_tables(lake: &Lake) -> Result<Vec<TableName>, CoreError> {
     let mut out = Vec::new();
-    for layer in LAYERS {
+    for layer in Layer::ALL {
         for table in list_tables(lake, layer).await? {
-            let name = TableName {
-                layer: layer.as_str().to_string(),
-                table,
-            };
-            out.push((layer, name));
+            out.push(TableName::new(layer, table));
         }
     }
     Ok(out)
 }
 
-async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, GoldError> {
+/// The names under `<root>/<layer>/` that hold a `_delta_log`.
+async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, CoreError> {
     let url = lake.layer_url(layer);
     let Some((store, listing)) = list_folder(lake, &url).await? else {
         return Ok(Vec::new());

@@ -8,8 +8,8 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
-use tweetlake_core::deltalake::datafusion::catalog::{SchemaProvider, TableProvider};
-use tweetlake_core::deltalake::datafusion::error::{DataFusionError, Result};
+use deltalake::datafusion::catalog::{SchemaProvider, TableProvider};
+use deltalake::datafusion::error::{DataFusionError, Result};
 
 #[derive(Debug, Default)]
 pub struct LayerSchema {
@@ -67,8 +67,8 @@ impl SchemaProvider for LayerSchema {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tweetlake_core::deltalake::arrow::datatypes::Schema;
-    use tweetlake_core::deltalake::datafusion::datasource::empty::EmptyTable;
+    use deltalake::arrow::datatypes::Schema;
+    use deltalake::datafusion::datasource::empty::EmptyTable;
 
     #[tokio::test]
     async fn registering_again_swaps_the_provider() {
