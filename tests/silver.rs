@@ -408,3 +408,78 @@ fn ner_eval_scores_as_silver_and_maps_foreign_types_from_a_file() {
         .unwrap_or_else(|| panic!("{out}"));
     assert_eq!(words.split_whitespace().nth(1), Some("4"), "{out}");
 }
+
+/// Compliance messages are the same kind in bronze's `event_kind` and in what silver does with
+/// them (one classifier, `tweetlake_twitter::probe`). Before it, bronze and silver each had their
+/// own rules: a v2 compliance-stream `withheld` or `user_suspend` reached silver's quarantine as
+/// a "tweet without data.id", a batch-compliance delete was `compliance` with no id in bronze
+/// while silver deleted the tweet, and a v1 delete whose `timestamp_ms` is a number was `other`.
+#[test]
+fn compliance_messages_are_one_kind_in_bronze_and_silver() {
+    let svc = Services::broker();
+    svc.topic("tweets", 1);
+    let work = tempfile::tempdir().unwrap();
+    let v2 = String::from_utf8(fixture("v2_stream_messages.jsonl")).unwrap();
+    let mut lines = v2.lines();
+    let (first, second) = (lines.next().unwrap(), lines.next().unwrap());
+    let (kept, deleted) = (1403003491031740419_i64, 1403252759923671042_i64);
+    let messages = [
+        first.to_string(),
+        second.to_string(),
+        format!(
+            r#"{{"data":{{"withheld":{{"tweet":{{"id":"{kept}","author_id":"1300137674930565127"}},"withheld_in_countries":["DE"],"event_at":"2021-06-12T10:00:00.000Z"}}}}}}"#
+        ),
+        r#"{"data":{"user_suspend":{"user":{"id":"7"},"event_at":"2021-06-12T10:00:00.000Z"}}}"#
+            .to_string(),
+        format!(
+            r#"{{"id":"{deleted}","action":"delete","created_at":"2021-06-12T10:00:00.000Z","reason":"deleted"}}"#
+        ),
+        r#"{"delete":{"status":{"id_str":"555","user_id_str":"7"},"timestamp_ms":1361388000123}}"#
+            .to_string(),
+    ];
+    let msgs: Vec<Msg> = messages
+        .iter()
+        .map(|m| (m.clone().into_bytes(), None, Vec::new()))
+        .collect();
+    produce(&svc.broker, "tweets", &msgs);
+    run_ok(
+        tweetlake(work.path())
+            .args(["--bootstrap-servers", svc.broker.as_str()])
+            .args(["ingest", "--until-caught-up"]),
+    );
+    run_ok(
+        tweetlake(work.path())
+            .env("TWEETLAKE_SILVER__NER__ENABLED", "false")
+            .args(["promote", "silver"]),
+    );
+    let sql = |q: &str| sql_csv_rows(&mut tweetlake(work.path()), q);
+    assert_eq!(
+        sql(
+            "SELECT kafka_offset, event_kind, tweet_id, api_version, event_time IS NOT NULL \
+             FROM bronze.tweets ORDER BY kafka_offset"
+        ),
+        [
+            format!("0,tweet,{kept},v2,true"),
+            format!("1,tweet,{deleted},v2,true"),
+            format!("2,withheld,{kept},v2,true"),
+            "3,compliance,,v2,true".to_string(),
+            format!("4,delete,{deleted},v2,true"),
+            "5,delete,555,v1.1,true".to_string(),
+        ]
+    );
+    // Nothing quarantined; the batch delete and the v1 delete honoured; the withheld notice
+    // applied to the stored tweet; the suspension counted.
+    assert_eq!(sql("SELECT count(*) FROM silver.tweets_quarantine"), ["0"]);
+    assert_eq!(
+        sql("SELECT tweet_id, withheld FROM silver.tweets"),
+        [format!("{kept},true")]
+    );
+    assert_eq!(
+        sql("SELECT tweet_id FROM silver.deletes ORDER BY tweet_id"),
+        ["555".to_string(), deleted.to_string()]
+    );
+    assert_eq!(
+        sql("SELECT kind, sum(messages) FROM silver.stream_events GROUP BY kind ORDER BY kind"),
+        ["compliance,1", "withheld,1"]
+    );
+}

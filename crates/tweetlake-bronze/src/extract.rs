@@ -1,14 +1,14 @@
 //! Classifies one Kafka message for bronze: either a row with a few cheaply extracted fields
 //! (tweet id, event kind, API version, event time) or a [`Rejection`] that sends it to quarantine.
 //!
-//! One serde pass over the text validates the JSON and picks out only the fields named below;
-//! everything else is skipped without building a value tree.
+//! The fields come from the tweet wire format's one classifier, `tweetlake_twitter::probe_str` (one
+//! serde pass that skips what it does not need), the same one silver parses by, so a row's
+//! `event_kind` never contradicts what silver makes of it. Bronze's column keeps a coarser
+//! vocabulary than the probe's kinds (below).
 
-use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, IgnoredAny, Visitor};
-use serde::Deserialize;
+use tweetlake_twitter::{probe_str, ApiVersion, Envelope, MessageKind};
 
 /// What a message is, as far as bronze can tell without a full parse.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +22,19 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Bronze's name for a probed kind: scrub_geo is a compliance event here, and warnings and
+    /// disconnects are `other`, as they have been since the first bronze table.
+    pub fn of(kind: MessageKind) -> EventKind {
+        match kind {
+            MessageKind::Tweet => EventKind::Tweet,
+            MessageKind::Delete => EventKind::Delete,
+            MessageKind::Limit => EventKind::Limit,
+            MessageKind::Withheld => EventKind::Withheld,
+            MessageKind::ScrubGeo | MessageKind::Compliance => EventKind::Compliance,
+            MessageKind::Warning | MessageKind::Disconnect | MessageKind::Other => EventKind::Other,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::Tweet => "tweet",
@@ -139,269 +152,24 @@ pub fn inspect(value: Option<&[u8]>, max_bytes: usize) -> Result<(&str, Extracte
     if text.trim().is_empty() {
         return Err(Rejection::Empty);
     }
-    match serde_json::from_str::<Envelope>(text) {
-        Ok(env) => Ok((text, env.classify())),
-        // Valid JSON of an unexpected shape (an array, a duplicate key) is still kept as a row.
-        Err(_) => match serde_json::from_str::<IgnoredAny>(text) {
-            Ok(_) => Ok((
-                text,
-                Extracted {
-                    tweet_id: None,
-                    kind: EventKind::Other,
-                    api_version: None,
-                    event_time_us: None,
-                },
-            )),
-            Err(e) => Err(Rejection::NotJson {
-                message: e.to_string(),
+    let envelope = probe_str(text).map_err(|e| Rejection::NotJson {
+        message: e.to_string(),
+    })?;
+    Ok((text, Extracted::from(envelope)))
+}
+
+impl From<Envelope> for Extracted {
+    fn from(e: Envelope) -> Extracted {
+        Extracted {
+            tweet_id: e.tweet_id,
+            kind: EventKind::of(e.kind),
+            api_version: e.api_version.map(|v| match v {
+                ApiVersion::V1 => API_V1,
+                ApiVersion::V2 => API_V2,
             }),
-        },
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct Envelope<'a> {
-    #[serde(borrow)]
-    id_str: Option<Cow<'a, str>>,
-    id: Option<Id>,
-    #[serde(borrow)]
-    created_at: Option<Cow<'a, str>>,
-    text: Option<IgnoredAny>,
-    full_text: Option<IgnoredAny>,
-    #[serde(borrow)]
-    delete: Option<V1Delete<'a>>,
-    limit: Option<IgnoredAny>,
-    status_withheld: Option<V1Withheld>,
-    user_withheld: Option<IgnoredAny>,
-    scrub_geo: Option<IgnoredAny>,
-    disconnect: Option<IgnoredAny>,
-    warning: Option<IgnoredAny>,
-    #[serde(borrow)]
-    data: Option<V2Data<'a>>,
-    errors: Option<IgnoredAny>,
-    action: Option<IgnoredAny>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct V1Delete<'a> {
-    status: Option<IdHolder>,
-    #[serde(borrow)]
-    timestamp_ms: Option<Cow<'a, str>>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct IdHolder {
-    id_str: Option<Id>,
-    id: Option<Id>,
-}
-
-impl IdHolder {
-    fn id(&self) -> Option<i64> {
-        self.id_str.or(self.id).and_then(|i| i.0)
-    }
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct V1Withheld {
-    id: Option<Id>,
-}
-
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct V2Data<'a> {
-    id: Option<Id>,
-    #[serde(borrow)]
-    created_at: Option<Cow<'a, str>>,
-    text: Option<IgnoredAny>,
-    #[serde(borrow)]
-    delete: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    withheld: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    user_withheld: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    scrub_geo: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    user_delete: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    user_protect: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    user_suspend: Option<V2Event<'a>>,
-    #[serde(borrow)]
-    drop: Option<V2Event<'a>>,
-}
-
-/// A v2 compliance-stream event: `{"tweet": {"id": ..}, "event_at": ..}`.
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct V2Event<'a> {
-    tweet: Option<IdHolder>,
-    #[serde(borrow)]
-    event_at: Option<Cow<'a, str>>,
-}
-
-/// A tweet id given as a JSON number or string; `None` inside when it does not fit an i64.
-#[derive(Clone, Copy, Default)]
-struct Id(Option<i64>);
-
-impl<'de> Deserialize<'de> for Id {
-    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct IdVisitor;
-        impl Visitor<'_> for IdVisitor {
-            type Value = Id;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a tweet id")
-            }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Id, E> {
-                Ok(Id(i64::try_from(v).ok()))
-            }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Id, E> {
-                Ok(Id(Some(v)))
-            }
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<Id, E> {
-                Ok(Id(None))
-            }
-            fn visit_str<E: de::Error>(self, v: &str) -> Result<Id, E> {
-                Ok(Id(v.parse().ok()))
-            }
-            fn visit_unit<E: de::Error>(self) -> Result<Id, E> {
-                Ok(Id(None))
-            }
-        }
-        d.deserialize_any(IdVisitor)
-    }
-}
-
-impl Envelope<'_> {
-    fn classify(&self) -> Extracted {
-        let mk = |kind, api, id, t| Extracted {
-            tweet_id: id,
-            kind,
-            api_version: Some(api),
-            event_time_us: t,
-        };
-        if let Some(data) = &self.data {
-            return data.classify();
-        }
-        if let Some(del) = &self.delete {
-            let id = del.status.as_ref().and_then(IdHolder::id);
-            return mk(
-                EventKind::Delete,
-                API_V1,
-                id,
-                del.timestamp_ms.as_deref().and_then(millis),
-            );
-        }
-        if self.text.is_some() || self.full_text.is_some() {
-            let id = self
-                .id_str
-                .as_deref()
-                .and_then(|s| s.parse().ok())
-                .or(self.id.and_then(|i| i.0));
-            let t = self.created_at.as_deref().and_then(v1_time);
-            return mk(EventKind::Tweet, API_V1, id, t);
-        }
-        if self.limit.is_some() {
-            return mk(EventKind::Limit, API_V1, None, None);
-        }
-        if let Some(w) = &self.status_withheld {
-            return mk(EventKind::Withheld, API_V1, w.id.and_then(|i| i.0), None);
-        }
-        if self.user_withheld.is_some() {
-            return mk(EventKind::Withheld, API_V1, None, None);
-        }
-        if self.scrub_geo.is_some() {
-            return mk(EventKind::Compliance, API_V1, None, None);
-        }
-        if self.action.is_some() {
-            // Output of a v2 batch compliance job: {"id", "action", "created_at", "reason"}. Tweet and
-            // user jobs share this shape, so the id is not known to be a tweet's and is left out.
-            return mk(
-                EventKind::Compliance,
-                API_V2,
-                None,
-                self.created_at.as_deref().and_then(v2_time),
-            );
-        }
-        if self.errors.is_some() {
-            return mk(EventKind::Other, API_V2, None, None);
-        }
-        let api = if self.disconnect.is_some() || self.warning.is_some() {
-            Some(API_V1)
-        } else {
-            None
-        };
-        Extracted {
-            tweet_id: None,
-            kind: EventKind::Other,
-            api_version: api,
-            event_time_us: None,
+            event_time_us: e.event_time_us,
         }
     }
-}
-
-impl V2Data<'_> {
-    fn classify(&self) -> Extracted {
-        let event = |kind, e: &V2Event| Extracted {
-            tweet_id: e.tweet.as_ref().and_then(IdHolder::id),
-            kind,
-            api_version: Some(API_V2),
-            event_time_us: e.event_at.as_deref().and_then(v2_time),
-        };
-        // A tweet may carry its own `withheld` attribute; compliance events never have text.
-        if self.text.is_some() {
-            return Extracted {
-                tweet_id: self.id.and_then(|i| i.0),
-                kind: EventKind::Tweet,
-                api_version: Some(API_V2),
-                event_time_us: self.created_at.as_deref().and_then(v2_time),
-            };
-        }
-        if let Some(e) = &self.delete {
-            return event(EventKind::Delete, e);
-        }
-        if let Some(e) = self.withheld.as_ref().or(self.user_withheld.as_ref()) {
-            return event(EventKind::Withheld, e);
-        }
-        let compliance = [
-            &self.scrub_geo,
-            &self.user_delete,
-            &self.user_protect,
-            &self.user_suspend,
-            &self.drop,
-        ];
-        if let Some(e) = compliance.into_iter().flatten().next() {
-            return event(EventKind::Compliance, e);
-        }
-        Extracted {
-            tweet_id: self.id.and_then(|i| i.0),
-            kind: EventKind::Other,
-            api_version: Some(API_V2),
-            event_time_us: self.created_at.as_deref().and_then(v2_time),
-        }
-    }
-}
-
-/// v1.1 `created_at`: `Wed Jul 10 18:02:22 +0000 2019`.
-fn v1_time(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-        .ok()
-        .map(|t| t.timestamp_micros())
-}
-
-/// v2 times: RFC 3339, `2021-04-01T15:52:31.000Z`.
-fn v2_time(s: &str) -> Option<i64> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_micros())
-}
-
-fn millis(s: &str) -> Option<i64> {
-    s.parse::<i64>().ok().and_then(|ms| ms.checked_mul(1000))
 }
 
 #[cfg(test)]

@@ -1,8 +1,10 @@
 //! The tweet model of tweetlake: any stream message — API v1.1 (compat or extended mode) or v2
-//! (`data` + `includes`) — parsed into one typed [`Message`], a [`Tweet`] or a control notice.
+//! (`data` + `includes`) — classified by one cheap [`probe`] (which bronze stores too) and parsed
+//! into one typed [`Message`], a [`Tweet`] or a control notice.
 //! Also the text rules silver relies on: cleaning, and entity extraction per twitter-text.
 
 mod entities;
+pub mod envelope;
 mod extract;
 mod message;
 mod model;
@@ -11,6 +13,7 @@ mod text;
 mod v1;
 mod v2;
 
+pub use envelope::{probe, probe_str, Envelope, MessageKind};
 pub use extract::{extract_cashtags, extract_hashtags, extract_mentions, extract_urls, Extracted};
 pub use message::{parse_message, Message, ParseError};
 pub use model::{ApiVersion, Coordinates, Metrics, Place, Rule, Tweet, UrlEntity};

@@ -1,11 +1,11 @@
-//! Any stream message, classified: a tweet (either API version) or one of the control notices a
-//! real stream carries. A payload that is not JSON, or a tweet without an id or a time, is an
+//! Any stream message, parsed: a tweet (either API version) or one of the control notices a real
+//! stream carries, of the kind [`crate::envelope::probe`] finds. A payload that is not JSON, or a tweet without an id or a time, is an
 //! error naming what is missing, so silver can quarantine it with the reason.
 
-use chrono::DateTime;
 use serde_json::Value;
 
-use crate::model::Tweet;
+use crate::envelope::{millis_to_micros, parse_time, probe, Envelope, MessageKind};
+use crate::model::{ApiVersion, Tweet};
 use crate::{v1, v2};
 
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +41,9 @@ pub enum Message {
     Disconnect {
         reason: String,
     },
+    /// A compliance event that changes no stored tweet (v2 user events and drops, batch
+    /// results other than deletes): counted, not applied.
+    Compliance,
     /// Valid JSON of no known shape.
     Other,
 }
@@ -59,93 +62,106 @@ pub enum ParseError {
     },
 }
 
-/// Parses one raw stream message.
+/// Parses one raw stream message: [`probe`] says what it is, then only that kind is read.
 pub fn parse_message(raw: &[u8]) -> Result<Message, ParseError> {
+    let envelope = probe(raw).map_err(|e| ParseError::Json(e.to_string()))?;
     let v: Value = serde_json::from_slice(raw).map_err(|e| ParseError::Json(e.to_string()))?;
-    classify(&v)
+    parse_kind(&envelope, &v)
 }
 
-fn classify(v: &Value) -> Result<Message, ParseError> {
-    if let Some(d) = v.get("delete") {
-        let status = &d["status"];
-        return Ok(Message::Delete {
-            tweet_id: id(&status["id_str"])
-                .or_else(|| id(&status["id"]))
-                .ok_or(ParseError::Missing("delete.status.id"))?,
-            user_id: id(&status["user_id_str"]).or_else(|| id(&status["user_id"])),
-            at_us: millis_text(&d["timestamp_ms"]),
-        });
-    }
-    if let Some(s) = v.get("scrub_geo") {
-        return Ok(Message::ScrubGeo {
-            user_id: id(&s["user_id_str"])
-                .or_else(|| id(&s["user_id"]))
-                .ok_or(ParseError::Missing("scrub_geo.user_id"))?,
-            up_to_tweet_id: id(&s["up_to_status_id_str"])
-                .or_else(|| id(&s["up_to_status_id"]))
-                .ok_or(ParseError::Missing("scrub_geo.up_to_status_id"))?,
-        });
-    }
-    if let Some(l) = v.get("limit") {
-        return Ok(Message::Limit {
-            track: l["track"].as_i64().unwrap_or(0),
-            at_us: millis_text(&l["timestamp_ms"]),
-        });
-    }
-    if let Some(w) = v.get("status_withheld") {
-        return Ok(Message::Withheld {
-            tweet_id: id(&w["id"]),
-            user_id: id(&w["user_id"]),
-            countries: strings(&w["withheld_in_countries"]),
-        });
-    }
-    if let Some(w) = v.get("user_withheld") {
-        return Ok(Message::Withheld {
-            tweet_id: None,
-            user_id: id(&w["id"]),
-            countries: strings(&w["withheld_in_countries"]),
-        });
-    }
-    if let Some(w) = v.get("warning") {
-        return Ok(Message::Warning {
-            code: w["code"].as_str().map(str::to_string),
-        });
-    }
-    if let Some(d) = v.get("disconnect") {
-        return Ok(Message::Disconnect {
-            reason: d["reason"].as_str().unwrap_or_default().to_string(),
-        });
-    }
-    if let Some(data) = v.get("data").filter(|d| d.is_object()) {
-        if let Some(del) = data.get("delete") {
-            // v2 compliance stream: {"data":{"delete":{"tweet":{"id","author_id"},"event_at"}}}
-            return Ok(Message::Delete {
-                tweet_id: id(&del["tweet"]["id"])
-                    .ok_or(ParseError::Missing("data.delete.tweet.id"))?,
-                user_id: id(&del["tweet"]["author_id"]),
-                at_us: time_us(&del["event_at"]).ok(),
-            });
+fn parse_kind(envelope: &Envelope, v: &Value) -> Result<Message, ParseError> {
+    let v2 = envelope.api_version == Some(ApiVersion::V2);
+    let data = &v["data"];
+    Ok(match envelope.kind {
+        MessageKind::Tweet if v2 => Message::Tweet(Box::new(v2::tweet(v, data)?)),
+        MessageKind::Tweet => Message::Tweet(Box::new(v1::tweet(v)?)),
+        MessageKind::Delete => delete(envelope, v)?,
+        MessageKind::ScrubGeo if v2 => {
+            // {"data":{"scrub_geo":{"user":{"id"},"up_to_tweet_id","event_at"}}}
+            let s = &data["scrub_geo"];
+            Message::ScrubGeo {
+                user_id: id(&s["user"]["id"])
+                    .ok_or(ParseError::Missing("data.scrub_geo.user.id"))?,
+                up_to_tweet_id: id(&s["up_to_tweet_id"])
+                    .ok_or(ParseError::Missing("data.scrub_geo.up_to_tweet_id"))?,
+            }
         }
-        return v2::tweet(v, data).map(|t| Message::Tweet(Box::new(t)));
+        MessageKind::ScrubGeo => {
+            let s = &v["scrub_geo"];
+            Message::ScrubGeo {
+                user_id: id(&s["user_id_str"])
+                    .or_else(|| id(&s["user_id"]))
+                    .ok_or(ParseError::Missing("scrub_geo.user_id"))?,
+                up_to_tweet_id: id(&s["up_to_status_id_str"])
+                    .or_else(|| id(&s["up_to_status_id"]))
+                    .ok_or(ParseError::Missing("scrub_geo.up_to_status_id"))?,
+            }
+        }
+        MessageKind::Limit => {
+            let l = &v["limit"];
+            Message::Limit {
+                track: l["track"].as_i64().unwrap_or(0),
+                at_us: millis_text(&l["timestamp_ms"]),
+            }
+        }
+        MessageKind::Withheld => withheld(envelope, v),
+        MessageKind::Warning => Message::Warning {
+            code: v["warning"]["code"].as_str().map(str::to_string),
+        },
+        MessageKind::Disconnect if v2 => Message::Disconnect {
+            reason: v["errors"][0]["title"]
+                .as_str()
+                .unwrap_or("errors")
+                .to_string(),
+        },
+        MessageKind::Disconnect => Message::Disconnect {
+            reason: v["disconnect"]["reason"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        },
+        MessageKind::Compliance => Message::Compliance,
+        MessageKind::Other => Message::Other,
+    })
+}
+
+/// v1.1 `delete`, a v2 compliance-stream delete, or a v2 batch-compliance `"action":"delete"`.
+fn delete(envelope: &Envelope, v: &Value) -> Result<Message, ParseError> {
+    let (tweet_id, user_id, field) = if let Some(d) = v.get("delete") {
+        let status = &d["status"];
+        let user = id(&status["user_id_str"]).or_else(|| id(&status["user_id"]));
+        (envelope.tweet_id, user, "delete.status.id")
+    } else if v["data"].is_object() {
+        let user = id(&v["data"]["delete"]["tweet"]["author_id"]);
+        (envelope.tweet_id, user, "data.delete.tweet.id")
+    } else {
+        (envelope.tweet_id, None, "id")
+    };
+    Ok(Message::Delete {
+        tweet_id: tweet_id.ok_or(ParseError::Missing(field))?,
+        user_id,
+        at_us: envelope.event_time_us,
+    })
+}
+
+/// v1.1 `status_withheld` / `user_withheld`, or their v2 compliance-stream forms.
+fn withheld(envelope: &Envelope, v: &Value) -> Message {
+    let data = &v["data"];
+    let (event, user_id) = if let Some(w) = v.get("status_withheld") {
+        (w, id(&w["user_id"]))
+    } else if let Some(w) = v.get("user_withheld") {
+        (w, id(&w["id"]))
+    } else if let Some(w) = data.get("withheld") {
+        (w, id(&w["tweet"]["author_id"]))
+    } else {
+        let w = &data["user_withheld"];
+        (w, id(&w["user"]["id"]))
+    };
+    Message::Withheld {
+        tweet_id: envelope.tweet_id,
+        user_id,
+        countries: strings(&event["withheld_in_countries"]),
     }
-    if v["action"] == "delete" {
-        // v2 batch compliance result: {"id","action":"delete","created_at","reason"}
-        return Ok(Message::Delete {
-            tweet_id: id(&v["id"]).ok_or(ParseError::Missing("id"))?,
-            user_id: None,
-            at_us: time_us(&v["created_at"]).ok(),
-        });
-    }
-    if v.get("errors").is_some() {
-        let reason = v["errors"][0]["title"].as_str().unwrap_or("errors");
-        return Ok(Message::Disconnect {
-            reason: reason.to_string(),
-        });
-    }
-    if v.get("user").is_some() && (v.get("id_str").is_some() || v.get("id").is_some()) {
-        return v1::tweet(v).map(|t| Message::Tweet(Box::new(t)));
-    }
-    Ok(Message::Other)
 }
 
 /// An id given as a string or a number.
@@ -167,23 +183,15 @@ pub(crate) fn strings(v: &Value) -> Vec<String> {
 
 /// `"1617292351123"` (ms) → µs; `None` for a time µs cannot hold.
 fn millis_text(v: &Value) -> Option<i64> {
-    let ms: i64 = match v {
-        Value::String(s) => s.parse().ok()?,
-        Value::Number(n) => n.as_i64()?,
-        _ => return None,
-    };
-    ms.checked_mul(1000)
+    millis_to_micros(id(v)?)
 }
 
 /// A v1.1 (`Wed Oct 10 20:19:24 +0000 2018`) or RFC 3339 time in µs.
 pub(crate) fn time_us(v: &Value) -> Result<i64, ParseError> {
     let s = v.as_str().ok_or(ParseError::Missing("created_at"))?;
-    DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-        .or_else(|_| DateTime::parse_from_rfc3339(s))
-        .map(|t| t.timestamp_micros())
-        .map_err(|_| ParseError::Invalid {
-            field: "created_at",
-            what: "time",
-            value: s.to_string(),
-        })
+    parse_time(s).ok_or_else(|| ParseError::Invalid {
+        field: "created_at",
+        what: "time",
+        value: s.to_string(),
+    })
 }

@@ -119,12 +119,26 @@ fn v2_compliance_stream_and_batch() {
         })
         .collect();
     let tweets = kinds.iter().filter(|k| **k == Ok(EventKind::Tweet)).count();
-    let compliance = kinds
+    let deletes = kinds
         .iter()
-        .filter(|k| **k == Ok(EventKind::Compliance))
+        .filter(|k| **k == Ok(EventKind::Delete))
         .count();
     let bad = kinds.iter().filter(|k| **k == Err("not_json")).count();
-    assert_eq!((tweets, compliance, bad), (7, 4, 1));
+    // The batch-compliance results are deletes (silver deletes those tweets), with their ids.
+    assert_eq!((tweets, deletes, bad), (7, 4, 1));
+    let batch = V2_CONTROL
+        .lines()
+        .find(|l| l.contains("\"action\":\"delete\""))
+        .unwrap();
+    let e = ok(batch);
+    assert_eq!(
+        (e.kind, e.tweet_id, e.event_time_us),
+        (
+            EventKind::Delete,
+            Some(1170025343920402432),
+            Some(1_567_790_754_667_000)
+        )
+    );
 }
 
 #[test]

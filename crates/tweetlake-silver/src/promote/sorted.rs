@@ -95,6 +95,7 @@ impl Sorted {
             Ok(Message::Limit { track, .. }) => self.events.push((file, "limit", Some(track))),
             Ok(Message::Warning { .. }) => self.events.push((file, "warning", None)),
             Ok(Message::Disconnect { .. }) => self.events.push((file, "disconnect", None)),
+            Ok(Message::Compliance) => self.events.push((file, "compliance", None)),
             Ok(Message::Other) => self.events.push((file, "other", None)),
             Err(e) => self.quarantine.push((
                 file,
