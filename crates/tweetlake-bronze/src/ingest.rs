@@ -15,7 +15,7 @@ use crate::consumer::{ConsumerCommand, ConsumerEvent, ConsumerLoop, ConsumerSett
 use crate::error::BronzeError;
 use crate::kafka::{consumer_config, validate, MetadataClient};
 use crate::metrics::{Metrics, TableMetrics};
-use crate::offsets::OffsetStore;
+use crate::output::TableLocation;
 use crate::writer::BronzeWriter;
 
 /// How an ingest run behaves.
@@ -130,10 +130,10 @@ impl TablePipeline {
         options: &IngestOptions,
         metrics: Arc<TableMetrics>,
     ) -> Result<Self, BronzeError> {
-        let store = OffsetStore::for_table(config, lake, &table.name);
+        let store = TableLocation::for_table(config, lake, &table.name);
         let flush = &config.bronze.flush;
         let writer_settings = WriterSettings {
-            max_latency: flush.max_latency(),
+            max_latency: flush.max_latency.get(),
             max_rows: flush.max_rows_per_file,
             max_buffer_bytes: flush.max_buffer_bytes(),
             target_file_size: flush.target_file_size_mb.saturating_mul(1024 * 1024),
@@ -149,7 +149,7 @@ impl TablePipeline {
             max_message_bytes: config.bronze.max_message_bytes,
             chunk_messages: 4096.min(flush.max_rows_per_file),
             chunk_bytes: (8 << 20).min(flush.max_buffer_bytes() / 4).max(1),
-            emit_interval: (flush.max_latency() / 4).min(Duration::from_millis(250)),
+            emit_interval: (flush.max_latency.get() / 4).min(Duration::from_millis(250)),
             until_caught_up: options.until_caught_up,
         };
         // Bounded: when the writer is busy committing, the consumer thread waits instead of buffering.

@@ -525,27 +525,30 @@ pub enum RulesAction {
 }
 
 impl GlobalArgs {
-    /// Flags as config overrides; a malformed `--table` is reported with the flag's name.
+    /// Flags as config overrides, from the one table of which flag sets which key; a malformed
+    /// `--table`, or a flag the command does not use, is reported with the flag's name.
     pub fn overrides(&self, command: &Command) -> Result<Overrides, String> {
+        if self.format.is_some()
+            && !matches!(
+                command,
+                Command::Ingest { .. }
+                    | Command::Status { .. }
+                    | Command::Offsets { .. }
+                    | Command::Run
+            )
+        {
+            return Err(
+                "--format sets bronze.format, the ingester's output (ingest, status, \
+                        offsets, run); `tweetlake sql` writes results with --output-format"
+                    .into(),
+            );
+        }
         let mut o = Overrides::default();
         let s = |v: &str| toml::Value::String(v.to_string());
-        if let Some(v) = &self.lake_root {
-            o.set(&["lake", "root"], s(v), "--lake-root");
-        }
-        if let Some(v) = &self.bootstrap_servers {
-            o.set(&["kafka", "bootstrap_servers"], s(v), "--bootstrap-servers");
-        }
-        if let Some(v) = &self.group_id {
-            o.set(&["kafka", "group_id"], s(v), "--group-id");
-        }
-        if let Some(v) = &self.format {
-            o.set(&["bronze", "format"], s(v), "--format");
-        }
-        if let Some(v) = &self.log_format {
-            o.set(&["log", "format"], s(v), "--log-format");
-        }
-        if let Some(v) = &self.log_level {
-            o.set(&["log", "level"], s(v), "--log-level");
+        for (flag, key, value) in self.key_flags(command) {
+            if let Some(v) = value {
+                o.set(key, s(&v), flag);
+            }
         }
         if !self.tables.is_empty() {
             let mut tables = Vec::new();
@@ -562,55 +565,78 @@ impl GlobalArgs {
             }
             o.set(&["bronze", "tables"], toml::Value::Array(tables), "--table");
         }
-        let models_dir = match command {
+        Ok(o)
+    }
+
+    /// Every flag that sets one config key to its text: (flag, key path, value when given).
+    fn key_flags(
+        &self,
+        command: &Command,
+    ) -> Vec<(&'static str, &'static [&'static str], Option<String>)> {
+        let mut flags: Vec<(&'static str, &'static [&'static str], Option<String>)> = vec![
+            ("--lake-root", &["lake", "root"], self.lake_root.clone()),
+            (
+                "--bootstrap-servers",
+                &["kafka", "bootstrap_servers"],
+                self.bootstrap_servers.clone(),
+            ),
+            ("--group-id", &["kafka", "group_id"], self.group_id.clone()),
+            ("--format", &["bronze", "format"], self.format.clone()),
+            ("--log-format", &["log", "format"], self.log_format.clone()),
+            ("--log-level", &["log", "level"], self.log_level.clone()),
+        ];
+        match command {
             Command::Promote {
                 layer: PromoteLayer::Gold { models_dir, .. },
-            } => models_dir.as_ref(),
-            Command::Catalog {
+            }
+            | Command::Catalog {
                 action: CatalogAction::Models { models_dir, .. },
-            } => models_dir.as_ref(),
-            _ => None,
-        };
-        if let Some(dir) = models_dir {
-            o.set(&["gold", "models_dir"], s(dir), "--models-dir");
-        }
-        if let Command::Serve {
-            pg_listen,
-            http_listen,
-        } = command
-        {
-            if let Some(v) = pg_listen {
-                o.set(&["serve", "pg_listen"], s(v), "--pg-listen");
-            }
-            if let Some(v) = http_listen {
-                o.set(&["serve", "http_listen"], s(v), "--http-listen");
-            }
-        }
-        if let Command::Produce(p) = command {
-            if let Some(dir) = &p.spool_dir {
-                o.set(
-                    &["produce", "spool", "dir"],
-                    s(&dir.display().to_string()),
+            } => flags.push(("--models-dir", &["gold", "models_dir"], models_dir.clone())),
+            Command::Serve {
+                pg_listen,
+                http_listen,
+            } => flags.extend([
+                (
+                    "--pg-listen",
+                    &["serve", "pg_listen"] as &[&str],
+                    pg_listen.clone(),
+                ),
+                (
+                    "--http-listen",
+                    &["serve", "http_listen"],
+                    http_listen.clone(),
+                ),
+            ]),
+            Command::Produce(p) => flags.extend([
+                (
                     "--spool-dir",
-                );
-            }
-            if let Some(v) = &p.metrics_listen {
-                o.set(&["metrics", "listen"], s(v), "--metrics-listen");
-            }
+                    &["produce", "spool", "dir"] as &[&str],
+                    p.spool_dir.as_ref().map(|d| d.display().to_string()),
+                ),
+                (
+                    "--metrics-listen",
+                    &["metrics", "listen"],
+                    p.metrics_listen.clone(),
+                ),
+            ]),
+            Command::Ingest {
+                metrics_listen,
+                max_latency,
+                ..
+            } => flags.extend([
+                (
+                    "--metrics-listen",
+                    &["metrics", "listen"] as &[&str],
+                    metrics_listen.clone(),
+                ),
+                (
+                    "--max-latency",
+                    &["bronze", "flush", "max_latency"],
+                    max_latency.clone(),
+                ),
+            ]),
+            _ => {}
         }
-        if let Command::Ingest {
-            metrics_listen,
-            max_latency,
-            ..
-        } = command
-        {
-            if let Some(v) = metrics_listen {
-                o.set(&["metrics", "listen"], s(v), "--metrics-listen");
-            }
-            if let Some(v) = max_latency {
-                o.set(&["bronze", "flush", "max_latency"], s(v), "--max-latency");
-            }
-        }
-        Ok(o)
+        flags
     }
 }

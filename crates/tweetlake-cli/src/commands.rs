@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use tweetlake_core::config::{self, Config, ConfigSource};
+use tweetlake_core::config::{self, Config, ConfigSource, LogFormat};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
 
 use crate::cli::{CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteLayer};
@@ -116,7 +116,7 @@ fn init_logging(config: &Config) -> Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(|| tweetlake_core::progress::LogWriter);
-    let result = if config.log.format == "json" {
+    let result = if config.log.format == LogFormat::Json {
         builder.json().try_init()
     } else {
         builder.try_init()

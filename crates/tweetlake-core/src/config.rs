@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -100,82 +99,6 @@ impl KafkaConfig {
     }
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BronzeConfig {
-    /// Messages larger than this go to quarantine (raw bytes kept) instead of the normal table.
-    pub max_message_bytes: usize,
-    /// `delta` (default): Delta tables with offsets in the log. `parquet`: plain Hive-style Parquet
-    /// files under `<lake>/parquet/<table>/`, offsets recovered from the files themselves.
-    pub format: OutputFormat,
-    pub flush: FlushConfig,
-    pub tables: Vec<BronzeTableConfig>,
-}
-
-impl Default for BronzeConfig {
-    fn default() -> Self {
-        Self {
-            max_message_bytes: 1024 * 1024,
-            format: OutputFormat::Delta,
-            flush: FlushConfig::default(),
-            tables: vec![BronzeTableConfig {
-                name: "tweets".into(),
-                topics: vec!["tweets".into()],
-            }],
-        }
-    }
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct FlushConfig {
-    /// Longest a consumed message waits before it is committed, e.g. `"5s"`, `"500ms"`, `"1m"`.
-    pub max_latency: String,
-    /// Target size of each data file written.
-    pub target_file_size_mb: u64,
-    /// A flush happens once this many rows are buffered for one table.
-    pub max_rows_per_file: usize,
-    /// Cap on buffered bytes per table; consumption pauses while a flush at the cap runs.
-    pub max_buffer_mb: u64,
-}
-
-impl Default for FlushConfig {
-    fn default() -> Self {
-        Self {
-            max_latency: "5s".into(),
-            target_file_size_mb: 128,
-            max_rows_per_file: 1_000_000,
-            max_buffer_mb: 24,
-        }
-    }
-}
-
-impl FlushConfig {
-    /// `max_latency` parsed; valid after [`Config::validate`].
-    pub fn max_latency(&self) -> Duration {
-        parse_duration(&self.max_latency).unwrap_or(Duration::from_secs(5))
-    }
-    pub fn max_buffer_bytes(&self) -> usize {
-        (self.max_buffer_mb as usize).saturating_mul(1024 * 1024)
-    }
-}
-
-/// What `ingest` writes.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum OutputFormat {
-    #[default]
-    Delta,
-    Parquet,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct BronzeTableConfig {
-    pub name: String,
-    pub topics: Vec<String>,
-}
-
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MetricsConfig {
@@ -187,7 +110,7 @@ pub struct MetricsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `human` or `json`.
-    pub format: String,
+    pub format: LogFormat,
     /// A tracing filter such as `info` or `tweetlake_bronze=debug,info`.
     pub level: String,
 }
@@ -195,10 +118,21 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         Self {
-            format: "human".into(),
+            format: LogFormat::Human,
             level: "info".into(),
         }
     }
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// For people: one line per event, with its fields.
+    #[default]
+    Human,
+    /// One JSON object per line, for log shippers.
+    Json,
 }
 
 /// Key overrides from flags: dotted key path, value and a human name of where it came from.
@@ -334,175 +268,80 @@ impl Config {
         Ok((config, source))
     }
 
-    /// Checks every value a command relies on, so a bad one stops the command before any data moves.
+    /// Checks every value a command relies on, so a bad one stops the command before any data
+    /// moves: each section checks itself, in the order the file lists them.
     pub fn validate(&self, origin: &str) -> Result<(), ConfigError> {
-        let invalid = |key: &str, reason: String| ConfigError::Invalid {
-            key: key.to_string(),
-            reason,
-            origin: origin.to_string(),
-        };
-        Lake::from_config(&self.lake, Path::new("."))
-            .map_err(|e| invalid("lake.root", e.to_string()))?;
-        if self.kafka.bootstrap_servers.trim().is_empty() {
-            return Err(invalid(
-                "kafka.bootstrap_servers",
-                "must not be empty".into(),
-            ));
+        self.lake
+            .validate()
+            .and_then(|()| self.kafka.validate())
+            .and_then(|()| self.produce.validate())
+            .and_then(|()| self.bronze.validate())
+            .and_then(|()| self.silver.validate())
+            .and_then(|()| self.gold.validate())
+            .and_then(|()| self.maintain.validate())
+            .and_then(|()| self.serve.validate())
+            .and_then(|()| self.run.validate())
+            .and_then(|()| self.metrics.validate())
+            .map_err(|KeyError { key, reason }| ConfigError::Invalid {
+                key,
+                reason,
+                origin: origin.to_string(),
+            })
+    }
+}
+
+/// The first invalid key of a section and why, e.g. `bronze.flush.max_buffer_mb`, "must be
+/// above 0"; [`Config::validate`] adds where the value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl KeyError {
+    pub fn of(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            reason: reason.into(),
         }
-        if self.kafka.group_id.trim().is_empty() {
-            return Err(invalid("kafka.group_id", "must not be empty".into()));
-        }
-        self.produce
-            .check()
-            .map_err(|(key, reason)| invalid(key, reason))?;
-        if !is_identifier(&self.lake.app_id, true) {
-            return Err(invalid(
+    }
+}
+
+impl LakeConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        Lake::from_config(self, Path::new("."))
+            .map_err(|e| KeyError::of("lake.root", e.to_string()))?;
+        if !is_identifier(&self.app_id, true) {
+            return Err(KeyError::of(
                 "lake.app_id",
-                format!(
-                    "`{}` must be letters, digits, `_`, `-` or `.`",
-                    self.lake.app_id
-                ),
+                format!("`{}` must be letters, digits, `_`, `-` or `.`", self.app_id),
             ));
         }
-        if self.bronze.max_message_bytes == 0 {
-            return Err(invalid(
-                "bronze.max_message_bytes",
-                "must be above 0".into(),
-            ));
+        Ok(())
+    }
+}
+
+impl KafkaConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        if self.bootstrap_servers.trim().is_empty() {
+            return Err(KeyError::of("kafka.bootstrap_servers", "must not be empty"));
         }
-        self.silver
-            .check()
-            .map_err(|(key, reason)| invalid(key, reason))?;
-        self.validate_flush(&invalid)?;
-        self.validate_tables(&invalid)?;
-        if self.maintain.target_file_size_mb == 0 {
-            return Err(invalid(
-                "maintain.target_file_size_mb",
-                "must be above 0".into(),
-            ));
+        if self.group_id.trim().is_empty() {
+            return Err(KeyError::of("kafka.group_id", "must not be empty"));
         }
-        self.serve
-            .check()
-            .map_err(|(key, reason)| invalid(key, reason))?;
-        if self.run.promote_every_seconds == 0 {
-            return Err(invalid(
-                "run.promote_every_seconds",
-                "must be above 0".into(),
-            ));
-        }
-        if self.run.maintain_hour_utc > 23 {
-            return Err(invalid("run.maintain_hour_utc", "must be 0 to 23".into()));
-        }
-        if self.gold.models_dir.trim().is_empty() {
-            return Err(invalid("gold.models_dir", "must not be empty".into()));
-        }
-        if let Some(listen) = &self.metrics.listen {
+        Ok(())
+    }
+}
+
+impl MetricsConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        if let Some(listen) = &self.listen {
             listen.parse::<std::net::SocketAddr>().map_err(|e| {
-                invalid(
+                KeyError::of(
                     "metrics.listen",
                     format!("`{listen}` is not host:port: {e}"),
                 )
             })?;
-        }
-        if !matches!(self.log.format.as_str(), "human" | "json") {
-            return Err(invalid(
-                "log.format",
-                format!("`{}` must be `human` or `json`", self.log.format),
-            ));
-        }
-        Ok(())
-    }
-
-    fn validate_flush(
-        &self,
-        invalid: &impl Fn(&str, String) -> ConfigError,
-    ) -> Result<(), ConfigError> {
-        let flush = &self.bronze.flush;
-        match parse_duration(&flush.max_latency) {
-            Some(d) if !d.is_zero() => {}
-            _ => {
-                return Err(invalid(
-                    "bronze.flush.max_latency",
-                    format!(
-                        "`{}` is not a positive duration like `500ms`, `5s` or `1m`",
-                        flush.max_latency
-                    ),
-                ))
-            }
-        }
-        if flush.target_file_size_mb == 0 {
-            return Err(invalid(
-                "bronze.flush.target_file_size_mb",
-                "must be above 0".into(),
-            ));
-        }
-        if flush.max_rows_per_file == 0 {
-            return Err(invalid(
-                "bronze.flush.max_rows_per_file",
-                "must be above 0".into(),
-            ));
-        }
-        if flush.max_buffer_mb == 0 {
-            return Err(invalid(
-                "bronze.flush.max_buffer_mb",
-                "must be above 0".into(),
-            ));
-        }
-        Ok(())
-    }
-
-    fn validate_tables(
-        &self,
-        invalid: &impl Fn(&str, String) -> ConfigError,
-    ) -> Result<(), ConfigError> {
-        if self.bronze.tables.is_empty() {
-            return Err(invalid("bronze.tables", "needs at least one table".into()));
-        }
-        let mut topic_owner: BTreeMap<&str, &str> = BTreeMap::new();
-        let mut names = std::collections::BTreeSet::new();
-        for (i, table) in self.bronze.tables.iter().enumerate() {
-            let key = format!("bronze.tables[{i}]");
-            if !is_identifier(&table.name, false) {
-                return Err(invalid(
-                    &format!("{key}.name"),
-                    format!("`{}` must be lower_snake_case (a-z, 0-9, _)", table.name),
-                ));
-            }
-            if crate::tables::bronze::is_quarantine(&table.name) {
-                return Err(invalid(
-                    &format!("{key}.name"),
-                    format!("`{}` must not end in `_quarantine`", table.name),
-                ));
-            }
-            if !names.insert(table.name.as_str()) {
-                return Err(invalid(
-                    &format!("{key}.name"),
-                    format!("`{}` is used twice", table.name),
-                ));
-            }
-            if table.topics.is_empty() {
-                return Err(invalid(
-                    &format!("{key}.topics"),
-                    "needs at least one topic".into(),
-                ));
-            }
-            for topic in &table.topics {
-                if !is_identifier(topic, true) {
-                    return Err(invalid(
-                        &format!("{key}.topics"),
-                        format!("`{topic}` is not a valid Kafka topic name"),
-                    ));
-                }
-                if let Some(other) = topic_owner.insert(topic, &table.name) {
-                    return Err(invalid(
-                        &format!("{key}.topics"),
-                        format!(
-                            "topic `{topic}` is mapped to both `{other}` and `{}`",
-                            table.name
-                        ),
-                    ));
-                }
-            }
         }
         Ok(())
     }
@@ -588,21 +427,10 @@ fn is_identifier(s: &str, allow_dash_dot: bool) -> bool {
         })
 }
 
-/// Parses `250ms`, `5s`, `2m`, `1h`.
-pub fn parse_duration(s: &str) -> Option<Duration> {
-    let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit())?;
-    let (num, unit) = s.split_at(split);
-    let n: u64 = num.parse().ok()?;
-    match unit.trim() {
-        "ms" => Some(Duration::from_millis(n)),
-        "s" => Some(Duration::from_secs(n)),
-        "m" => Some(Duration::from_secs(n.checked_mul(60)?)),
-        "h" => Some(Duration::from_secs(n.checked_mul(3600)?)),
-        _ => None,
-    }
-}
-
+mod bronze;
+pub use bronze::{BronzeConfig, BronzeTableConfig, FlushConfig, OutputFormat};
+mod duration;
+pub use duration::{HumanDuration, DURATION_FORMS};
 mod gold;
 pub use gold::GoldConfig;
 mod maintain;

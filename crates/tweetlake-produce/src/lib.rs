@@ -45,7 +45,7 @@ pub fn producer_config(kafka: &KafkaConfig, produce: &ProduceConfig) -> ClientCo
         .set("compression.type", "zstd")
         .set(
             "message.timeout.ms",
-            produce.delivery_timeout().as_millis().to_string(),
+            produce.delivery_timeout.get().as_millis().to_string(),
         )
         .set(
             "queue.buffering.max.messages",

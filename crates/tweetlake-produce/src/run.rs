@@ -7,13 +7,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{info, info_span};
-use tweetlake_core::config::{Config, Fsync};
+use tweetlake_core::config::Config;
 
 use crate::pace::Pacer;
 use crate::select::{Selector, Verdict};
 use crate::sink::{KafkaSink, SinkMetrics, SinkSettings};
 use crate::source::{Next, Source};
-use crate::spool::{FsyncPolicy, SpoolSettings};
+use crate::spool::SpoolSettings;
 use crate::{producer_config, ProduceError};
 
 /// How a run paces its source.
@@ -43,12 +43,7 @@ pub struct ProduceReport {
 /// The sink settings from the config; relative spool paths are taken from the working directory.
 pub fn sink_settings(config: &Config) -> SinkSettings {
     let p = &config.produce;
-    let fsync = match p.spool.fsync_policy() {
-        Some(Fsync::Always) => FsyncPolicy::Always,
-        Some(Fsync::Never) => FsyncPolicy::Never,
-        Some(Fsync::Interval(d)) => FsyncPolicy::Interval(d),
-        None => FsyncPolicy::Interval(Duration::from_secs(1)),
-    };
+    let fsync = p.spool.fsync;
     SinkSettings {
         spool: SpoolSettings {
             dir: p.spool.dir.clone(),
@@ -57,7 +52,7 @@ pub fn sink_settings(config: &Config) -> SinkSettings {
             fsync,
         },
         max_in_flight: p.max_in_flight,
-        stall_after: p.stall_after(),
+        stall_after: p.stall_after.get(),
         probe_interval: Duration::from_secs(1),
     }
 }
@@ -122,7 +117,7 @@ pub fn run(
         progress.show(sent, None, &metrics);
     }
     progress.done();
-    sink.close(config.produce.delivery_timeout() + Duration::from_secs(5))?;
+    sink.close(config.produce.delivery_timeout.get() + Duration::from_secs(5))?;
     let m = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     Ok(ProduceReport {
         received: m(&metrics.received),

@@ -14,9 +14,10 @@ use std::collections::VecDeque;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::warn;
+use tweetlake_core::config::Fsync;
 
 const HEADER: usize = 8;
 const FLAG_POSSIBLY_DELIVERED: u8 = 1;
@@ -24,23 +25,12 @@ const FLAG_HAS_KEY: u8 = 2;
 /// Far above any Kafka message; a length beyond it is corruption, not a record.
 const MAX_RECORD: u32 = 256 << 20;
 
-/// When appended records are forced to disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FsyncPolicy {
-    /// After every append: nothing lost even on power failure; slowest.
-    Always,
-    /// At most this long after an append (and on segment roll and close).
-    Interval(Duration),
-    /// Left to the OS: survives a crash of the producer, not of the machine.
-    Never,
-}
-
 #[derive(Debug, Clone)]
 pub struct SpoolSettings {
     pub dir: PathBuf,
     pub segment_bytes: u64,
     pub max_bytes: u64,
-    pub fsync: FsyncPolicy,
+    pub fsync: Fsync,
 }
 
 /// One spooled message.
@@ -168,7 +158,7 @@ impl Spool {
                     .map_err(io(&path))?;
                 // A synced record in a file whose name the directory has not synced is lost to a
                 // power failure all the same.
-                if self.settings.fsync != FsyncPolicy::Never {
+                if self.settings.fsync != Fsync::Never {
                     sync_dir(&self.settings.dir)?;
                 }
                 self.active.insert(ActiveSegment {
@@ -188,7 +178,7 @@ impl Spool {
         active.bytes += len;
         self.total_bytes += len;
         active.unsynced_since.get_or_insert_with(Instant::now);
-        if self.settings.fsync == FsyncPolicy::Always {
+        if self.settings.fsync == Fsync::Always {
             self.sync()?;
         } else {
             self.sync_due()?;
@@ -199,13 +189,13 @@ impl Spool {
     /// Forces appends to disk when the policy's interval has passed since the oldest unsynced one.
     pub fn sync_due(&mut self) -> Result<(), SpoolError> {
         let due = match self.settings.fsync {
-            FsyncPolicy::Always => true,
-            FsyncPolicy::Interval(d) => self
+            Fsync::Always => true,
+            Fsync::Interval(d) => self
                 .active
                 .as_ref()
                 .and_then(|a| a.unsynced_since)
                 .is_some_and(|t| t.elapsed() >= d),
-            FsyncPolicy::Never => false,
+            Fsync::Never => false,
         };
         if due {
             self.sync()?;
@@ -216,7 +206,7 @@ impl Spool {
     /// Forces appends to disk, unless the policy is `Never`.
     pub fn sync(&mut self) -> Result<(), SpoolError> {
         if let Some(a) = &mut self.active {
-            if a.unsynced_since.is_some() && self.settings.fsync != FsyncPolicy::Never {
+            if a.unsynced_since.is_some() && self.settings.fsync != Fsync::Never {
                 let path = segment_path(&self.settings.dir, a.id);
                 a.file.sync_data().map_err(io(&path))?;
             }
@@ -280,11 +270,11 @@ impl Spool {
         let text = format!("{delivered} {}\n", possibly_sent_until.max(delivered));
         let mut file = File::create(&tmp).map_err(io(&tmp))?;
         file.write_all(text.as_bytes()).map_err(io(&tmp))?;
-        if self.settings.fsync != FsyncPolicy::Never {
+        if self.settings.fsync != Fsync::Never {
             file.sync_data().map_err(io(&tmp))?;
         }
         std::fs::rename(&tmp, &path).map_err(io(&path))?;
-        if self.settings.fsync != FsyncPolicy::Never {
+        if self.settings.fsync != Fsync::Never {
             sync_dir(&self.settings.dir)?;
         }
         Ok(())

@@ -71,7 +71,7 @@ fn config(servers: &str, root: &Path, format: OutputFormat) -> (Config, Lake) {
     config.lake.root = root.display().to_string();
     config.bronze.format = format;
     config.bronze.flush.max_rows_per_file = 400; // several commits per partition
-    config.bronze.flush.max_latency = "300ms".into();
+    config.bronze.flush.max_latency = tweetlake_core::config::HumanDuration::from_millis(300);
     let lake = Lake::from_config(&config.lake, root).unwrap();
     (config, lake)
 }
@@ -157,7 +157,7 @@ async fn every_offset_lands_once(format: OutputFormat) {
     assert_eq!((t.rows, t.quarantined), (MESSAGES as u64 - bad, bad));
     assert!(t.commits >= 2, "{} commits", t.commits);
 
-    let store = OffsetStore::for_table(&config, &lake, "tweets");
+    let store = TableLocation::for_table(&config, &lake, "tweets");
     let (main, quarantine) = match format {
         OutputFormat::Delta => (
             rows_in(delta_files(&store.main_url).await.into_iter()),
@@ -180,7 +180,7 @@ async fn every_offset_lands_once(format: OutputFormat) {
         })
         .collect();
     let per_partition = MESSAGES as i64 / PARTITIONS as i64;
-    for s in store.load(&tps).await.unwrap() {
+    for s in crate::output::load_starts(&store, &tps).await.unwrap() {
         assert_eq!(s.main_txn, Some(per_partition - 1), "{}", s.tp);
     }
 

@@ -50,7 +50,7 @@ pub async fn produce(config: Config, args: ProduceArgs) -> Result<()> {
         let x = &config.produce.x_api;
         let client = XApiClient::new(x).context("produce --x-stream")?;
         let settings = StreamSettings {
-            stall_timeout: x.stall_timeout(),
+            stall_timeout: x.stall_timeout.get(),
             backfill_minutes: x.backfill_minutes,
             backoff: Default::default(),
         };

@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::KeyError;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct GoldConfig {
@@ -14,5 +16,14 @@ impl Default for GoldConfig {
         Self {
             models_dir: "sql".into(),
         }
+    }
+}
+
+impl GoldConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        if self.models_dir.trim().is_empty() {
+            return Err(KeyError::of("gold.models_dir", "must not be empty"));
+        }
+        Ok(())
     }
 }

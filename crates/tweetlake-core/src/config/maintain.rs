@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::KeyError;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MaintainConfig {
@@ -22,5 +24,17 @@ impl Default for MaintainConfig {
             vacuum_retention_hours: 168,
             vacuum: true,
         }
+    }
+}
+
+impl MaintainConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        if self.target_file_size_mb == 0 {
+            return Err(KeyError::of(
+                "maintain.target_file_size_mb",
+                "must be above 0",
+            ));
+        }
+        Ok(())
     }
 }

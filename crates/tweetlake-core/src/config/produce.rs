@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::parse_duration;
+use super::{HumanDuration, KeyError, DURATION_FORMS};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -13,11 +13,11 @@ pub struct ProduceConfig {
     /// Topic the tweets go to.
     pub topic: String,
     /// A message not acknowledged within this time fails and goes to the spool (`message.timeout.ms`).
-    pub delivery_timeout: String,
+    pub delivery_timeout: HumanDuration,
     /// Most messages handed to the producer and not yet acknowledged.
     pub max_in_flight: usize,
     /// In-flight messages with no delivery result for this long mean the brokers are down.
-    pub stall_after: String,
+    pub stall_after: HumanDuration,
     pub spool: SpoolConfig,
     pub x_api: XApiConfig,
     pub filter: FilterConfig,
@@ -29,9 +29,9 @@ impl Default for ProduceConfig {
     fn default() -> Self {
         Self {
             topic: "tweets".into(),
-            delivery_timeout: "10s".into(),
+            delivery_timeout: HumanDuration::from_secs(10),
             max_in_flight: 50_000,
-            stall_after: "5s".into(),
+            stall_after: HumanDuration::from_secs(5),
             spool: SpoolConfig::default(),
             x_api: XApiConfig::default(),
             filter: FilterConfig::default(),
@@ -51,7 +51,7 @@ pub struct SpoolConfig {
     pub max_mb: u64,
     /// When appends are forced to disk: `always`, a duration such as `1s`, or `never` (left to the OS;
     /// survives a producer crash, not a machine crash).
-    pub fsync: String,
+    pub fsync: Fsync,
 }
 
 impl Default for SpoolConfig {
@@ -60,7 +60,7 @@ impl Default for SpoolConfig {
             dir: PathBuf::from("spool"),
             segment_mb: 64,
             max_mb: 10 * 1024,
-            fsync: "1s".into(),
+            fsync: Fsync::Interval(Duration::from_secs(1)),
         }
     }
 }
@@ -75,7 +75,7 @@ pub struct XApiConfig {
     /// the file; it is never logged or printed.
     pub bearer_token: Option<Secret>,
     /// No byte, not even a keep-alive newline (sent every 20 s), for this long: reconnect.
-    pub stall_timeout: String,
+    pub stall_timeout: HumanDuration,
     /// On every connection, the first after a restart too, ask for the minutes missed (1–5;
     /// accounts eligible for `backfill_minutes`), 0 = off.
     pub backfill_minutes: u32,
@@ -86,15 +86,9 @@ impl Default for XApiConfig {
         Self {
             base_url: "https://api.x.com".into(),
             bearer_token: None,
-            stall_timeout: "20s".into(),
+            stall_timeout: HumanDuration::from_secs(20),
             backfill_minutes: 0,
         }
-    }
-}
-
-impl XApiConfig {
-    pub fn stall_timeout(&self) -> Duration {
-        parse_duration(&self.stall_timeout).unwrap_or(Duration::from_secs(20))
     }
 }
 
@@ -187,73 +181,66 @@ pub const KEYWORD_SETS: &[(&str, &[&str])] = &[(
     ],
 )];
 
-/// `spool.fsync` parsed.
+/// When spooled records are forced to disk (`spool.fsync`): `always`, `never`, or a duration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Fsync {
+    /// After every append: nothing lost even on power failure; slowest.
     Always,
+    /// At most this long after an append (and on segment roll and close).
     Interval(Duration),
+    /// Left to the OS: survives a crash of the producer, not of the machine.
     Never,
 }
 
-impl SpoolConfig {
-    pub fn fsync_policy(&self) -> Option<Fsync> {
-        match self.fsync.trim() {
-            "always" => Some(Fsync::Always),
-            "never" => Some(Fsync::Never),
-            other => parse_duration(other).map(Fsync::Interval),
+impl Serialize for Fsync {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Fsync::Always => s.serialize_str("always"),
+            Fsync::Never => s.serialize_str("never"),
+            Fsync::Interval(d) => s.collect_str(&HumanDuration::from_millis(d.as_millis() as u64)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Fsync {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.trim() {
+            "always" => Ok(Fsync::Always),
+            "never" => Ok(Fsync::Never),
+            other => HumanDuration::parse(other)
+                .map(|d| Fsync::Interval(d.get()))
+                .ok_or_else(|| {
+                    serde::de::Error::custom(format!(
+                        "`{text}` is not `always`, `never` or {DURATION_FORMS}"
+                    ))
+                }),
         }
     }
 }
 
 impl ProduceConfig {
-    pub fn delivery_timeout(&self) -> Duration {
-        parse_duration(&self.delivery_timeout).unwrap_or(Duration::from_secs(10))
-    }
-    pub fn stall_after(&self) -> Duration {
-        parse_duration(&self.stall_after).unwrap_or(Duration::from_secs(5))
-    }
-
     /// The first invalid key and why.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), KeyError> {
         if self.topic.trim().is_empty() {
-            return Err(("produce.topic", "must not be empty".into()));
+            return Err(KeyError::of("produce.topic", "must not be empty"));
         }
         for (key, value) in [
-            ("produce.delivery_timeout", &self.delivery_timeout),
-            ("produce.stall_after", &self.stall_after),
+            ("produce.delivery_timeout", self.delivery_timeout),
+            ("produce.stall_after", self.stall_after),
+            ("produce.x_api.stall_timeout", self.x_api.stall_timeout),
         ] {
-            if parse_duration(value).is_none_or(|d| d.is_zero()) {
-                return Err((
-                    key,
-                    format!("`{value}` is not a positive duration like `10s`"),
-                ));
+            if value.is_zero() {
+                return Err(KeyError::of(key, "must be above 0"));
             }
         }
         if self.max_in_flight == 0 {
-            return Err(("produce.max_in_flight", "must be above 0".into()));
-        }
-        if self.spool.fsync_policy().is_none() {
-            return Err((
-                "produce.spool.fsync",
-                format!(
-                    "`{}` is not `always`, `never` or a duration like `1s`",
-                    self.spool.fsync
-                ),
-            ));
-        }
-        if parse_duration(&self.x_api.stall_timeout).is_none_or(|d| d.is_zero()) {
-            return Err((
-                "produce.x_api.stall_timeout",
-                format!(
-                    "`{}` is not a positive duration like `20s`",
-                    self.x_api.stall_timeout
-                ),
-            ));
+            return Err(KeyError::of("produce.max_in_flight", "must be above 0"));
         }
         if self.x_api.backfill_minutes > 5 {
-            return Err((
+            return Err(KeyError::of(
                 "produce.x_api.backfill_minutes",
-                "the API backfills at most 5 minutes".into(),
+                "the API backfills at most 5 minutes",
             ));
         }
         let known = |set: &String| KEYWORD_SETS.iter().any(|(name, _)| name == set);
@@ -262,21 +249,21 @@ impl ProduceConfig {
             .chain(self.routes.iter().flat_map(|r| &r.keyword_sets))
             .find(|s| !known(s))
         {
-            return Err((
+            return Err(KeyError::of(
                 "produce.filter.keyword_sets",
                 format!("unknown keyword set `{bad}`; known: ai"),
             ));
         }
         if let Some(r) = self.routes.iter().find(|r| r.topic.trim().is_empty()) {
-            return Err((
+            return Err(KeyError::of(
                 "produce.routes.topic",
                 format!("a route ({:?}) has no topic", r.keywords),
             ));
         }
         if self.spool.segment_mb == 0 || self.spool.max_mb < self.spool.segment_mb {
-            return Err((
+            return Err(KeyError::of(
                 "produce.spool.max_mb",
-                "must be at least produce.spool.segment_mb, which must be above 0".into(),
+                "must be at least produce.spool.segment_mb, which must be above 0",
             ));
         }
         Ok(())

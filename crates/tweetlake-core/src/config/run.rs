@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::KeyError;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct RunConfig {
@@ -25,5 +27,17 @@ impl Default for RunConfig {
             maintain_every_seconds: 0,
             serve: true,
         }
+    }
+}
+
+impl RunConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        if self.promote_every_seconds == 0 {
+            return Err(KeyError::of("run.promote_every_seconds", "must be above 0"));
+        }
+        if self.maintain_hour_utc > 23 {
+            return Err(KeyError::of("run.maintain_hour_utc", "must be 0 to 23"));
+        }
+        Ok(())
     }
 }

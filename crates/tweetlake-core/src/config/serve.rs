@@ -2,6 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::KeyError;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServeConfig {
@@ -70,13 +72,10 @@ impl Default for ServeConfig {
     }
 }
 
-fn socket_addr(
-    key: &'static str,
-    value: &str,
-) -> Result<std::net::SocketAddr, (&'static str, String)> {
+fn socket_addr(key: &str, value: &str) -> Result<std::net::SocketAddr, KeyError> {
     value
         .parse()
-        .map_err(|e| (key, format!("`{value}` is not host:port: {e}")))
+        .map_err(|e| KeyError::of(key, format!("`{value}` is not host:port: {e}")))
 }
 
 impl ServeConfig {
@@ -88,15 +87,15 @@ impl ServeConfig {
     }
 
     /// (key, reason) of the first problem.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), KeyError> {
         let pg = socket_addr("serve.pg_listen", &self.pg_listen)?;
         let http = socket_addr("serve.http_listen", &self.http_listen)?;
         if self.user.trim().is_empty() {
-            return Err(("serve.user", "must not be empty".into()));
+            return Err(KeyError::of("serve.user", "must not be empty"));
         }
         for (open, listen) in [(pg, &self.pg_listen), (http, &self.http_listen)] {
             if self.password.is_empty() && !open.ip().is_loopback() {
-                return Err((
+                return Err(KeyError::of(
                     "serve.password",
                     format!(
                         "is empty, so {listen} would take anyone: set TWEETLAKE_SERVE__PASSWORD, or listen on 127.0.0.1"
@@ -105,9 +104,9 @@ impl ServeConfig {
             }
         }
         if self.tls_cert.is_some() != self.tls_key.is_some() {
-            return Err((
+            return Err(KeyError::of(
                 "serve.tls_cert",
-                "set both tls_cert and tls_key, or neither".into(),
+                "set both tls_cert and tls_key, or neither",
             ));
         }
         let above_zero = [
@@ -121,10 +120,10 @@ impl ServeConfig {
             ("serve.max_result_rows", self.max_result_rows),
         ];
         if let Some((key, _)) = above_zero.iter().find(|(_, v)| *v == 0) {
-            return Err((key, "must be above 0".into()));
+            return Err(KeyError::of(*key, "must be above 0"));
         }
         if self.memory_mb < self.query_memory_mb {
-            return Err((
+            return Err(KeyError::of(
                 "serve.memory_mb",
                 format!(
                     "{} is below serve.query_memory_mb ({}): no query could use its own limit",

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::KeyError;
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct SilverConfig {
@@ -182,32 +184,37 @@ impl SilverConfig {
     }
 
     /// The first invalid key and why.
-    pub fn check(&self) -> Result<(), (&'static str, String)> {
+    pub fn validate(&self) -> Result<(), KeyError> {
         if self.max_rows_per_commit == 0 {
-            return Err(("silver.max_rows_per_commit", "must be above 0".into()));
+            return Err(KeyError::of(
+                "silver.max_rows_per_commit",
+                "must be above 0",
+            ));
         }
         if self.ner.enabled && self.ner.model.trim().is_empty() {
-            return Err(("silver.ner.model", "must name a model directory".into()));
+            return Err(KeyError::of(
+                "silver.ner.model",
+                "must name a model directory",
+            ));
         }
         if self.sentiment.enabled
             && self.sentiment.method == SentimentMethod::Model
             && !self.ner.enabled
         {
-            return Err((
+            return Err(KeyError::of(
                 "silver.sentiment.method",
-                "`model` reads the NER model's sentiment head: needs silver.ner.enabled = true"
-                    .into(),
+                "`model` reads the NER model's sentiment head: needs silver.ner.enabled = true",
             ));
         }
         if self.ner.threads == 0 {
-            return Err(("silver.ner.threads", "must be above 0".into()));
+            return Err(KeyError::of("silver.ner.threads", "must be above 0"));
         }
         if self.ner.batch_size == 0 {
-            return Err(("silver.ner.batch_size", "must be above 0".into()));
+            return Err(KeyError::of("silver.ner.batch_size", "must be above 0"));
         }
         for (name, label) in &self.ner.labels {
             if !matches!(label.as_str(), "PER" | "ORG" | "LOC" | "MISC" | "") {
-                return Err((
+                return Err(KeyError::of(
                     "silver.ner.labels",
                     format!("`{name}` = `{label}`: must be PER, ORG, LOC, MISC or \"\""),
                 ));
@@ -216,13 +223,13 @@ impl SilverConfig {
         let mut seen = std::collections::BTreeSet::new();
         for e in &self.expectations {
             if e.name.trim().is_empty() || e.check.trim().is_empty() {
-                return Err((
+                return Err(KeyError::of(
                     "silver.expectations",
-                    "every rule needs a name and a check".into(),
+                    "every rule needs a name and a check",
                 ));
             }
             if !seen.insert(e.name.as_str()) {
-                return Err((
+                return Err(KeyError::of(
                     "silver.expectations",
                     format!("rule `{}` appears twice", e.name),
                 ));

@@ -1,5 +1,7 @@
-use super::*;
 use std::io::Write;
+use std::time::Duration;
+
+use super::*;
 
 fn write_file(text: &str) -> tempfile::NamedTempFile {
     let mut f = tempfile::NamedTempFile::new().unwrap();
@@ -19,7 +21,7 @@ fn defaults_are_valid_and_embedded() {
     let (c, _) = Config::load(None, env(&[]), &Overrides::default()).unwrap();
     assert_eq!(c.lake.root, "file://./lake");
     assert_eq!(c.bronze.tables[0].name, "tweets");
-    assert_eq!(c.bronze.flush.max_latency(), Duration::from_secs(5));
+    assert_eq!(c.bronze.flush.max_latency.get(), Duration::from_secs(5));
 }
 
 #[test]
@@ -201,12 +203,53 @@ fn missing_file_is_named() {
     assert!(e.contains("/nonexistent/tweetlake.toml"), "{e}");
 }
 
+/// Durations and the fsync policy are typed when the config is read: a good one is a
+/// `Duration` from then on, a bad one stops the load naming the key, the value and the forms.
 #[test]
-fn durations() {
-    assert_eq!(parse_duration("250ms"), Some(Duration::from_millis(250)));
-    assert_eq!(parse_duration("2m"), Some(Duration::from_secs(120)));
-    assert_eq!(parse_duration("5"), None);
-    assert_eq!(parse_duration("x5s"), None);
+fn durations_are_typed_once_and_named_when_bad() {
+    let f = write_file(
+        "[bronze.flush]\nmax_latency = \"250ms\"\n[produce.spool]\nfsync = \"never\"\n\
+         [produce.x_api]\nstall_timeout = \"2m\"\n",
+    );
+    let (c, _) = Config::load(Some(f.path()), env(&[]), &Overrides::default()).unwrap();
+    assert_eq!(c.bronze.flush.max_latency.get(), Duration::from_millis(250));
+    assert_eq!(c.produce.spool.fsync, Fsync::Never);
+    assert_eq!(
+        c.produce.x_api.stall_timeout.get(),
+        Duration::from_secs(120)
+    );
+    assert_eq!(
+        Config::default().produce.spool.fsync,
+        Fsync::Interval(Duration::from_secs(1))
+    );
+    for (text, key, says) in [
+        (
+            "[bronze.flush]\nmax_latency = \"x5s\"\n",
+            "max_latency",
+            "`x5s` is not a duration like `500ms`, `5s`, `1m` or `1h`",
+        ),
+        (
+            "[bronze.flush]\nmax_latency = \"0ms\"\n",
+            "`bronze.flush.max_latency`",
+            "must be above 0",
+        ),
+        (
+            "[produce]\ndelivery_timeout = \"0s\"\n",
+            "`produce.delivery_timeout`",
+            "must be above 0",
+        ),
+        (
+            "[produce.spool]\nfsync = \"sometimes\"\n",
+            "fsync",
+            "`sometimes` is not `always`, `never` or a duration like",
+        ),
+    ] {
+        let f = write_file(text);
+        let e = Config::load(Some(f.path()), env(&[]), &Overrides::default())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(key) && e.contains(says), "{text:?} gave {e}");
+    }
 }
 
 #[test]

@@ -1,3 +1,5 @@
+use std::time::Duration;
+
 use super::*;
 
 fn settings(dir: &Path, segment_bytes: u64) -> SpoolSettings {
@@ -5,7 +7,7 @@ fn settings(dir: &Path, segment_bytes: u64) -> SpoolSettings {
         dir: dir.to_path_buf(),
         segment_bytes,
         max_bytes: 1 << 30,
-        fsync: FsyncPolicy::Interval(Duration::from_millis(50)),
+        fsync: Fsync::Interval(Duration::from_millis(50)),
     }
 }
 
