@@ -20,7 +20,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tracing::warn;
 
-use crate::offsets::PartitionStart;
+use crate::output::PartitionStart;
 
 /// How long to wait for the last stored message when the reported end is below it.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(5);

@@ -1,6 +1,6 @@
 //! Chunks waiting to be written, per topic-partition, and the flush triggers (rows, bytes, age).
-//! Both outputs — Delta tables and plain Parquet files — buffer through this; only how a flush
-//! stores the chunks and their offsets differs.
+//! Both outputs buffer through this without reaching into it: a flush takes each partition's
+//! range, the output stores it, and [`ChunkBuffer::settle`] records what was stored.
 
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::chunk::{Chunk, TopicPartition};
 use crate::metrics::TableMetrics;
-use crate::offsets::PartitionStart;
+use crate::output::{PartitionRange, PartitionStart};
 
 /// When a table flushes and how it writes files.
 #[derive(Debug, Clone)]
@@ -29,21 +29,12 @@ pub struct FlushOutcome {
 
 /// One partition's stored offsets and the chunks read after them.
 #[derive(Default)]
-pub struct PartitionBuffer {
+struct PartitionBuffer {
     /// Last offset stored in the main table (every offset up to it is in one of the two tables).
-    pub main_txn: Option<i64>,
+    main_txn: Option<i64>,
     /// Last offset of the range whose quarantined rows are stored.
-    pub quarantine_txn: Option<i64>,
-    pub chunks: Vec<Chunk>,
-}
-
-impl PartitionBuffer {
-    pub fn last_offset(&self) -> Option<i64> {
-        self.chunks.last().map(|c| c.last_offset)
-    }
-    pub fn has_quarantine(&self) -> bool {
-        self.chunks.iter().any(|c| c.quarantine.is_some())
-    }
+    quarantine_txn: Option<i64>,
+    chunks: Vec<Chunk>,
 }
 
 /// Everything one table has read and not yet stored.
@@ -120,24 +111,32 @@ impl ChunkBuffer {
         self.oldest.map(|t| t + self.settings.max_latency)
     }
 
-    /// Partitions with buffered chunks, in a stable order; restarts the latency clock.
-    pub fn take_pending(&mut self) -> Vec<TopicPartition> {
+    /// The buffered range of every partition that has one, in a stable order, for the output to
+    /// store; restarts the latency clock. The chunks stay until [`ChunkBuffer::settle`].
+    pub fn take_ranges(&mut self) -> Vec<PartitionRange> {
         self.oldest = None;
-        let mut pending: Vec<_> = self
+        let mut ranges: Vec<PartitionRange> = self
             .partitions
             .iter()
-            .filter(|(_, p)| !p.chunks.is_empty())
-            .map(|(tp, _)| tp.clone())
+            .filter_map(|(tp, p)| {
+                Some(PartitionRange {
+                    stored: PartitionStart {
+                        tp: tp.clone(),
+                        main_txn: p.main_txn,
+                        quarantine_txn: p.quarantine_txn,
+                    },
+                    end: p.chunks.last()?.last_offset,
+                    main: p.chunks.iter().filter_map(|c| c.bronze.clone()).collect(),
+                    quarantine: p
+                        .chunks
+                        .iter()
+                        .filter_map(|c| c.quarantine.clone())
+                        .collect(),
+                })
+            })
             .collect();
-        pending.sort();
-        pending
-    }
-
-    pub fn get(&self, tp: &TopicPartition) -> Option<&PartitionBuffer> {
-        self.partitions.get(tp)
-    }
-    pub fn get_mut(&mut self, tp: &TopicPartition) -> Option<&mut PartitionBuffer> {
-        self.partitions.get_mut(tp)
+        ranges.sort_by(|a, b| a.stored.tp.cmp(&b.stored.tp));
+        ranges
     }
 
     /// Stops tracking `tp` and drops its chunks; true when it was tracked.
@@ -151,10 +150,12 @@ impl ChunkBuffer {
         }
     }
 
-    /// Releases `tp`'s chunks after they were stored, counts them, and returns the partition's next
-    /// offset to read for the consumer group commit.
-    pub fn settle(&mut self, tp: &TopicPartition) -> Option<i64> {
-        let p = self.partitions.get_mut(tp)?;
+    /// Records the offsets the output stored for a partition, releases its chunks, counts them,
+    /// and returns the partition's next offset to read for the consumer group commit.
+    pub fn settle(&mut self, stored: PartitionStart) -> Option<i64> {
+        let p = self.partitions.get_mut(&stored.tp)?;
+        p.main_txn = stored.main_txn;
+        p.quarantine_txn = stored.quarantine_txn;
         let chunks = std::mem::take(&mut p.chunks);
         let next = p.main_txn.map(|o| o + 1);
         let rows: usize = chunks.iter().map(Chunk::rows).sum();

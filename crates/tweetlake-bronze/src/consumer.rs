@@ -20,7 +20,7 @@ use crate::extract::{check_headers, inspect};
 use crate::fetch_position::{FetchPositions, STATISTICS_INTERVAL_MS};
 use crate::kafka::raw_headers;
 use crate::metrics::TableMetrics;
-use crate::offsets::{OffsetStore, PartitionStart};
+use crate::output::{PartitionStart, TableLocation};
 
 /// What the consumer thread tells the writer, in the order it happened.
 #[derive(Debug)]
@@ -97,7 +97,7 @@ impl ConsumerLoop {
     /// Creates and subscribes the consumer; fails on bad librdkafka properties before consuming anything.
     pub fn new(
         mut settings: ConsumerSettings,
-        store: OffsetStore,
+        store: TableLocation,
         runtime: Handle,
         events: mpsc::Sender<ConsumerEvent>,
         commands: std_mpsc::Receiver<ConsumerCommand>,
@@ -243,10 +243,10 @@ impl LoopState {
             return Ok(());
         };
         let ctx = consumer.context();
-        let start = match ctx
-            .runtime
-            .block_on(ctx.store.load(std::slice::from_ref(tp)))
-        {
+        let start = match ctx.runtime.block_on(crate::output::load_starts(
+            &ctx.store,
+            std::slice::from_ref(tp),
+        )) {
             Ok(mut s) if !s.is_empty() => s.remove(0),
             Ok(_) => return Ok(()),
             Err(e) => {

@@ -1,12 +1,12 @@
 //! The bronze layer: Kafka → Delta (or plain Parquet), exactly once. Every message lands, byte for
 //! byte, in the bronze table or its quarantine table, with the partitions' offsets stored alongside.
-//! Owns the consumer, the per-partition Arrow chunks, the writers of both outputs and `status`.
+//! Owns the consumer, the per-partition Arrow chunks, the buffer and writer, the two outputs
+//! (`output`: Delta or plain Parquet, chosen there) and `status`.
 
 pub mod broker_range;
 pub mod buffer;
 pub mod chunk;
 pub mod consumer;
-pub mod delta_output;
 pub mod error;
 pub mod extract;
 pub mod fetch_position;
@@ -14,8 +14,7 @@ pub mod ingest;
 pub mod kafka;
 pub mod metrics;
 pub mod offset_reset;
-pub mod offsets;
-pub mod parquet_output;
+pub mod output;
 pub mod schema;
 pub mod status;
 pub mod writer;

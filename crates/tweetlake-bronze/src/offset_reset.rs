@@ -26,7 +26,7 @@ use tweetlake_core::Lake;
 
 use crate::error::BronzeError;
 use crate::kafka::MetadataClient;
-use crate::offsets::OffsetStore;
+use crate::output::TableLocation;
 use crate::schema::{bronze_schema, quarantine_schema};
 
 /// Where a partition should resume.
@@ -115,7 +115,7 @@ pub async fn reset_offsets(
         }
         None => partitions,
     };
-    let store = OffsetStore::for_table(config, lake, &table.name);
+    let store = TableLocation::for_table(config, lake, &table.name);
     let mut main = open_table(&store.main_url, lake.storage_options()).await?;
     let mut quarantine = open_table(&store.quarantine_url, lake.storage_options()).await?;
     let mut moves = Vec::new();

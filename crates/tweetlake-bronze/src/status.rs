@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use tweetlake_core::config::{Config, OutputFormat};
-use tweetlake_core::delta::open_table;
-use tweetlake_core::deltalake::DeltaTable;
+use tweetlake_core::config::Config;
 use tweetlake_core::{tables, Lake};
 
 use crate::chunk::TopicPartition;
 use crate::error::BronzeError;
 use crate::kafka::MetadataClient;
-use crate::offsets::OffsetStore;
+use crate::output::{self, Description, TableLocation};
 
 /// The state of one table (`version` is `None` for plain Parquet).
 #[derive(Debug, Clone, Default, serde::Serialize)]
@@ -50,25 +48,10 @@ pub async fn table_status(
     let timeout = broker_timeout.unwrap_or(Duration::from_secs(5));
     let mut out = Vec::new();
     for t in &config.bronze.tables {
-        let store = OffsetStore::for_table(config, lake, &t.name);
-        let q_name = tables::bronze::quarantine_of(&t.name);
-        let (mut main_status, q_status) = match store.format {
-            OutputFormat::Delta => {
-                let main = open_table(&store.main_url, lake.storage_options()).await?;
-                let quarantine = open_table(&store.quarantine_url, lake.storage_options()).await?;
-                (describe(&t.name, &main)?, describe(&q_name, &quarantine)?)
-            }
-            OutputFormat::Parquet => (
-                crate::parquet_output::describe(&t.name, &store.main_url, lake.storage_options())
-                    .await?,
-                crate::parquet_output::describe(
-                    &q_name,
-                    &store.quarantine_url,
-                    lake.storage_options(),
-                )
-                .await?,
-            ),
-        };
+        let location = TableLocation::for_table(config, lake, &t.name);
+        let (main, quarantine) = output::describe(&location).await?;
+        let mut main_status = TableStatus::of(&t.name, main);
+        let q_status = TableStatus::of(&tables::bronze::quarantine_of(&t.name), quarantine);
         let mut tps = Vec::new();
         let mut ends = Vec::new();
         for topic in &t.topics {
@@ -88,7 +71,11 @@ pub async fn table_status(
                 );
             }
         }
-        for (start, end) in store.load(&tps).await?.into_iter().zip(ends) {
+        for (start, end) in output::load_starts(&location, &tps)
+            .await?
+            .into_iter()
+            .zip(ends)
+        {
             main_status.partitions.push(PartitionStatus {
                 topic: start.tp.topic.to_string(),
                 partition: start.tp.partition,
@@ -103,24 +90,16 @@ pub async fn table_status(
     Ok(out)
 }
 
-fn describe(name: &str, table: &DeltaTable) -> Result<TableStatus, BronzeError> {
-    let mut s = TableStatus {
-        name: name.to_string(),
-        uri: table.table_url().to_string(),
-        version: table.version(),
-        ..Default::default()
-    };
-    if s.version.is_none() {
-        return Ok(s);
+impl TableStatus {
+    fn of(name: &str, d: Description) -> TableStatus {
+        TableStatus {
+            name: name.to_string(),
+            uri: d.uri,
+            version: d.version,
+            rows: d.rows,
+            files: d.files,
+            size_bytes: d.size_bytes,
+            partitions: Vec::new(),
+        }
     }
-    let state = table.snapshot().map_err(|source| BronzeError::Delta {
-        uri: s.uri.clone(),
-        source: Box::new(source),
-    })?;
-    for f in state.log_data().iter() {
-        s.files += 1;
-        s.size_bytes += f.size().max(0) as u64;
-        s.rows += f.num_records().unwrap_or(0) as u64;
-    }
-    Ok(s)
 }

@@ -1,23 +1,17 @@
-//! [`BronzeWriter`]: one table's buffered chunks and the output they are flushed to — Delta tables
-//! (offsets in the log) or plain Parquet files (offsets in the files' footers).
+//! [`BronzeWriter`]: one table's buffered chunks and the output they are flushed to. The writer
+//! drains the buffer into partition ranges, the output stores them (`crate::output`), and the
+//! writer settles the buffer with what was stored.
 
 use std::sync::Arc;
 use std::time::Instant;
 
-use tweetlake_core::config::OutputFormat;
+use tracing::{info_span, warn, Instrument};
 
 use crate::buffer::{ChunkBuffer, FlushOutcome, WriterSettings};
 use crate::chunk::{Chunk, TopicPartition};
-use crate::delta_output::DeltaOutput;
 use crate::error::BronzeError;
 use crate::metrics::TableMetrics;
-use crate::offsets::{OffsetStore, PartitionStart};
-use crate::parquet_output::ParquetOutput;
-
-enum Output {
-    Delta(DeltaOutput),
-    Parquet(ParquetOutput),
-}
+use crate::output::{Output, PartitionStart, TableLocation};
 
 /// Buffers one bronze table's chunks and flushes them to its output.
 pub struct BronzeWriter {
@@ -28,14 +22,11 @@ pub struct BronzeWriter {
 impl BronzeWriter {
     pub async fn open(
         name: &str,
-        store: OffsetStore,
+        location: TableLocation,
         settings: WriterSettings,
         metrics: Arc<TableMetrics>,
     ) -> Result<Self, BronzeError> {
-        let output = match store.format {
-            OutputFormat::Delta => Output::Delta(DeltaOutput::open(store, metrics.clone()).await?),
-            OutputFormat::Parquet => Output::Parquet(ParquetOutput::open(store)?),
-        };
+        let output = Output::open(location, settings.target_file_size, metrics.clone()).await?;
         Ok(Self {
             buffer: ChunkBuffer::new(name, settings, metrics),
             output,
@@ -58,11 +49,28 @@ impl BronzeWriter {
         self.buffer.deadline()
     }
 
-    /// Stores everything buffered, quarantine rows before the rows and offsets that cover them.
+    /// Stores everything buffered, quarantine rows before the rows and offsets that cover them;
+    /// partitions another writer stored first are dropped and re-seeked.
     pub async fn flush(&mut self) -> Result<FlushOutcome, BronzeError> {
-        match &mut self.output {
-            Output::Delta(d) => d.flush(&mut self.buffer).await,
-            Output::Parquet(p) => p.flush(&mut self.buffer).await,
+        let mut outcome = FlushOutcome::default();
+        let ranges = self.buffer.take_ranges();
+        if ranges.is_empty() {
+            return Ok(outcome);
         }
+        let span = info_span!("flush", table = %self.buffer.table(), partitions = ranges.len());
+        let committed = self.output.commit(ranges).instrument(span).await?;
+        for tp in committed.lost {
+            if self.buffer.remove(&tp) {
+                warn!(table = %self.buffer.table(), partition = %tp, "another writer stored this partition first; dropping buffered rows and re-seeking");
+                outcome.reseek.push(tp);
+            }
+        }
+        for stored in committed.stored {
+            let tp = stored.tp.clone();
+            if let Some(next) = self.buffer.settle(stored) {
+                outcome.committed.push((tp, next));
+            }
+        }
+        Ok(outcome)
     }
 }

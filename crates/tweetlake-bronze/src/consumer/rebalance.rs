@@ -16,7 +16,7 @@ use tracing::{error, info, warn};
 use crate::broker_range::check_start;
 use crate::chunk::TopicPartition;
 use crate::fetch_position::FetchPositions;
-use crate::offsets::{OffsetStore, PartitionStart};
+use crate::output::{PartitionStart, TableLocation};
 
 pub(super) enum Note {
     Assigned(Vec<PartitionStart>),
@@ -25,7 +25,7 @@ pub(super) enum Note {
 }
 
 pub(super) struct RebalanceContext {
-    pub(super) store: OffsetStore,
+    pub(super) store: TableLocation,
     pub(super) runtime: Handle,
     pub(super) notes: Mutex<Vec<Note>>,
     pub(super) fetched: FetchPositions,
@@ -61,7 +61,9 @@ impl ConsumerContext for RebalanceContext {
             .collect();
         let note = match err {
             RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
-                let loaded = self.runtime.block_on(self.store.load(&tps));
+                let loaded = self
+                    .runtime
+                    .block_on(crate::output::load_starts(&self.store, &tps));
                 let checked = loaded
                     .map_err(|e| format!("reading stored offsets: {e}"))
                     .and_then(|starts| {

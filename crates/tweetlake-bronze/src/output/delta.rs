@@ -1,4 +1,4 @@
-//! The Delta output of ingestion: commits buffered chunks to the bronze table and its quarantine
+//! The Delta output of ingestion: commits partition ranges to the bronze table and its quarantine
 //! table, each commit carrying the partitions' last offsets as `txn` actions.
 //!
 //! Before each commit the writer checks, against the latest snapshot, that every partition's stored
@@ -22,11 +22,10 @@ use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 use tweetlake_core::txn::Consumer;
 
-use crate::buffer::{ChunkBuffer, FlushOutcome, PartitionBuffer};
+use super::{CommitOutcome, Description, PartitionRange, PartitionStart, TableLocation};
 use crate::chunk::TopicPartition;
 use crate::error::BronzeError;
 use crate::metrics::TableMetrics;
-use crate::offsets::OffsetStore;
 use crate::schema::{bronze_schema, parquet_properties, quarantine_schema, PARTITION_COLUMN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,135 +34,135 @@ enum Side {
     Quarantine,
 }
 
-fn txn_of(p: &PartitionBuffer, side: Side) -> Option<i64> {
-    match side {
-        Side::Main => p.main_txn,
-        Side::Quarantine => p.quarantine_txn,
+impl Side {
+    fn stored(self, start: &PartitionStart) -> Option<i64> {
+        match self {
+            Side::Main => start.main_txn,
+            Side::Quarantine => start.quarantine_txn,
+        }
     }
+
+    fn record(self, start: &mut PartitionStart, offset: i64) {
+        match self {
+            Side::Main => start.main_txn = Some(offset),
+            Side::Quarantine => start.quarantine_txn = Some(offset),
+        }
+    }
+
+    fn batches(self, range: &PartitionRange) -> &[RecordBatch] {
+        match self {
+            Side::Main => &range.main,
+            Side::Quarantine => &range.quarantine,
+        }
+    }
+}
+
+/// The `txn` application id of one topic-partition's ingester.
+fn ingest_app_id(location: &TableLocation, tp: &TopicPartition) -> String {
+    Consumer::Ingest {
+        topic: &tp.topic,
+        partition: tp.partition,
+    }
+    .app_id(&location.app_id)
 }
 
 /// Writes one bronze table and its quarantine table as Delta tables.
 pub struct DeltaOutput {
-    store: OffsetStore,
+    location: TableLocation,
+    target_file_size: u64,
     main: DeltaTable,
     quarantine: DeltaTable,
     metrics: Arc<TableMetrics>,
 }
 
 impl DeltaOutput {
-    pub async fn open(store: OffsetStore, metrics: Arc<TableMetrics>) -> Result<Self, BronzeError> {
-        let main = open_table(&store.main_url, &store.storage_options).await?;
-        let quarantine = open_table(&store.quarantine_url, &store.storage_options).await?;
+    pub async fn open(
+        location: TableLocation,
+        target_file_size: u64,
+        metrics: Arc<TableMetrics>,
+    ) -> Result<Self, BronzeError> {
+        let main = open_table(&location.main_url, &location.storage_options).await?;
+        let quarantine = open_table(&location.quarantine_url, &location.storage_options).await?;
         Ok(Self {
-            store,
+            location,
+            target_file_size,
             main,
             quarantine,
             metrics,
         })
     }
 
-    /// Commits everything buffered: quarantine rows first, then bronze rows with every partition's offset.
-    pub async fn flush(&mut self, buffer: &mut ChunkBuffer) -> Result<FlushOutcome, BronzeError> {
-        let mut outcome = FlushOutcome::default();
-        let pending = buffer.take_pending();
-        if pending.is_empty() {
-            return Ok(outcome);
-        }
-        let span = info_span!("flush", table = %buffer.table(), partitions = pending.len());
-        async {
-            let with_q: Vec<_> = pending
-                .iter()
-                .filter(|tp| buffer.get(tp).is_some_and(PartitionBuffer::has_quarantine))
-                .cloned()
-                .collect();
-            let lost = self.commit_side(buffer, Side::Quarantine, &with_q).await?;
-            drop_lost(buffer, &lost, &mut outcome);
-            let main: Vec<_> = pending
-                .into_iter()
-                .filter(|tp| buffer.get(tp).is_some())
-                .collect();
-            let lost = self.commit_side(buffer, Side::Main, &main).await?;
-            drop_lost(buffer, &lost, &mut outcome);
-            for tp in main.into_iter().filter(|tp| !lost.contains(tp)) {
-                if let Some(next) = buffer.settle(&tp) {
-                    outcome.committed.push((tp, next));
-                }
-            }
-            Ok(outcome)
-        }
-        .instrument(span)
-        .await
+    /// Commits `ranges`: quarantine rows first, then bronze rows with every partition's offset.
+    pub async fn commit(
+        &mut self,
+        mut ranges: Vec<PartitionRange>,
+    ) -> Result<CommitOutcome, BronzeError> {
+        let mut lost = self
+            .commit_side(Side::Quarantine, &mut ranges, |r| !r.quarantine.is_empty())
+            .await?;
+        ranges.retain(|r| !lost.contains(&r.stored.tp));
+        let lost_main = self.commit_side(Side::Main, &mut ranges, |_| true).await?;
+        ranges.retain(|r| !lost_main.contains(&r.stored.tp));
+        lost.extend(lost_main);
+        Ok(CommitOutcome {
+            stored: ranges.into_iter().map(|r| r.stored).collect(),
+            lost,
+        })
     }
 
-    /// One side's check-then-commit loop. Returns the partitions another writer got ahead on.
+    fn table(&mut self, side: Side) -> &mut DeltaTable {
+        match side {
+            Side::Main => &mut self.main,
+            Side::Quarantine => &mut self.quarantine,
+        }
+    }
+
+    /// One side's check-then-commit loop over the ranges `include` picks; records the new stored
+    /// offset in each range it stored. Returns the partitions another writer got ahead on.
     async fn commit_side(
         &mut self,
-        buffer: &mut ChunkBuffer,
         side: Side,
-        tps: &[TopicPartition],
+        ranges: &mut [PartitionRange],
+        include: impl Fn(&PartitionRange) -> bool,
     ) -> Result<Vec<TopicPartition>, BronzeError> {
         let mut conflicts = 0u32;
         let mut failures = 0u32;
         loop {
-            let table = match side {
-                Side::Main => &mut self.main,
-                Side::Quarantine => &mut self.quarantine,
-            };
+            let table = self.table(side);
             refresh(table).await?;
+            let table = table.clone();
             let mut lost = Vec::new();
             let mut ok = Vec::new();
-            for tp in tps {
-                let Some(p) = buffer.get(tp) else {
-                    continue;
-                };
-                let app = Consumer::Ingest {
-                    topic: &tp.topic,
-                    partition: tp.partition,
-                }
-                .app_id(&self.store.app_id);
-                let stored = app_txn_version(table, &app).await?;
-                if stored == txn_of(p, side) {
-                    ok.push(tp.clone());
+            for (i, range) in ranges.iter().enumerate().filter(|(_, r)| include(r)) {
+                let app = ingest_app_id(&self.location, &range.stored.tp);
+                if app_txn_version(&table, &app).await? == side.stored(&range.stored) {
+                    ok.push(i);
                 } else {
-                    lost.push(tp.clone());
+                    lost.push(range.stored.tp.clone());
                 }
             }
             if ok.is_empty() {
                 return Ok(lost);
             }
-            let (batches, txns) = self.collect(buffer, side, &ok);
+            let (batches, txns) = self.collect(side, ok.iter().filter_map(|&i| ranges.get(i)));
             let started = Instant::now();
-            let table = match side {
-                Side::Main => self.main.clone(),
-                Side::Quarantine => self.quarantine.clone(),
-            };
             let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
-            let span = info_span!("commit", table = %buffer.table(), side = ?side, rows, partitions = ok.len());
-            match write(
-                table,
-                batches,
-                txns.clone(),
-                buffer.settings().target_file_size,
-                side,
-            )
-            .instrument(span)
-            .await
+            let table_name = self.metrics.table.clone();
+            let span = info_span!("commit", table = %table_name, side = ?side, rows, partitions = ok.len());
+            let target = self.target_file_size;
+            match write(table, batches, txns, target, side)
+                .instrument(span)
+                .await
             {
                 Ok(table) => {
                     self.metrics.commits.fetch_add(1, Ordering::Relaxed);
                     self.metrics
                         .commit_micros
                         .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
-                    match side {
-                        Side::Main => self.main = table,
-                        Side::Quarantine => self.quarantine = table,
-                    }
-                    for (tp, txn) in ok.iter().zip(&txns) {
-                        if let Some(p) = buffer.get_mut(tp) {
-                            match side {
-                                Side::Main => p.main_txn = Some(txn.version),
-                                Side::Quarantine => p.quarantine_txn = Some(txn.version),
-                            }
+                    *self.table(side) = table;
+                    for (i, range) in ranges.iter_mut().enumerate() {
+                        if ok.contains(&i) {
+                            side.record(&mut range.stored, range.end);
                         }
                     }
                     return Ok(lost);
@@ -173,18 +172,18 @@ impl DeltaOutput {
                     self.metrics
                         .commit_conflicts
                         .fetch_add(1, Ordering::Relaxed);
-                    tracing::debug!(table = %buffer.table(), error = %e, "concurrent commit; re-checking");
+                    tracing::debug!(table = %table_name, error = %e, "concurrent commit; re-checking");
                 }
                 Err(e) if failures < 4 => {
                     failures += 1;
                     let wait = Duration::from_millis(500 << failures);
-                    warn!(table = %buffer.table(), error = %e, retry_in = ?wait, "commit failed; retrying");
+                    warn!(table = %table_name, error = %e, retry_in = ?wait, "commit failed; retrying");
                     tokio::time::sleep(wait).await;
                 }
                 Err(e) => {
                     let url = match side {
-                        Side::Main => &self.store.main_url,
-                        Side::Quarantine => &self.store.quarantine_url,
+                        Side::Main => &self.location.main_url,
+                        Side::Quarantine => &self.location.quarantine_url,
                     };
                     return Err(BronzeError::Delta {
                         uri: url.to_string(),
@@ -195,38 +194,21 @@ impl DeltaOutput {
         }
     }
 
-    /// The side's batches of `tps` and one `txn` per partition at its last buffered offset.
-    fn collect(
+    /// The side's batches of `ranges` and one `txn` per partition at its range's end.
+    fn collect<'a>(
         &self,
-        buffer: &ChunkBuffer,
         side: Side,
-        tps: &[TopicPartition],
+        ranges: impl Iterator<Item = &'a PartitionRange>,
     ) -> (Vec<RecordBatch>, Vec<Transaction>) {
         let mut batches = Vec::new();
         let mut txns = Vec::new();
-        for tp in tps {
-            let Some(p) = buffer.get(tp) else {
-                continue;
-            };
-            for c in &p.chunks {
-                let b = match side {
-                    Side::Main => &c.bronze,
-                    Side::Quarantine => &c.quarantine,
-                };
-                batches.extend(b.iter().cloned());
-            }
-            if let Some(last) = p.last_offset() {
-                let app = Consumer::Ingest {
-                    topic: &tp.topic,
-                    partition: tp.partition,
-                }
-                .app_id(&self.store.app_id);
-                txns.push(Transaction::new_with_last_update(
-                    app,
-                    last,
-                    Some(chrono::Utc::now().timestamp_millis()),
-                ));
-            }
+        for range in ranges {
+            batches.extend(side.batches(range).iter().cloned());
+            txns.push(Transaction::new_with_last_update(
+                ingest_app_id(&self.location, &range.stored.tp),
+                range.end,
+                Some(chrono::Utc::now().timestamp_millis()),
+            ));
         }
         if batches.is_empty() {
             // An offset-only commit (all messages of the range went to the other table).
@@ -240,13 +222,51 @@ impl DeltaOutput {
     }
 }
 
-fn drop_lost(buffer: &mut ChunkBuffer, lost: &[TopicPartition], outcome: &mut FlushOutcome) {
-    for tp in lost {
-        if buffer.remove(tp) {
-            warn!(table = %buffer.table(), partition = %tp, "another writer stored this partition first; dropping buffered rows and re-seeking");
-            outcome.reseek.push(tp.clone());
-        }
+/// Reads the latest stored offsets of `tps` from both tables' `txn` actions.
+pub async fn load_starts(
+    location: &TableLocation,
+    tps: &[TopicPartition],
+) -> Result<Vec<PartitionStart>, BronzeError> {
+    let main = open_table(&location.main_url, &location.storage_options).await?;
+    let quarantine = open_table(&location.quarantine_url, &location.storage_options).await?;
+    let mut out = Vec::with_capacity(tps.len());
+    for tp in tps {
+        let app = ingest_app_id(location, tp);
+        out.push(PartitionStart {
+            tp: tp.clone(),
+            main_txn: app_txn_version(&main, &app).await?,
+            quarantine_txn: app_txn_version(&quarantine, &app).await?,
+        });
     }
+    Ok(out)
+}
+
+/// Version, rows, files and size of both tables, from their Delta logs.
+pub async fn describe(location: &TableLocation) -> Result<(Description, Description), BronzeError> {
+    let main = open_table(&location.main_url, &location.storage_options).await?;
+    let quarantine = open_table(&location.quarantine_url, &location.storage_options).await?;
+    Ok((describe_table(&main)?, describe_table(&quarantine)?))
+}
+
+fn describe_table(table: &DeltaTable) -> Result<Description, BronzeError> {
+    let mut d = Description {
+        uri: table.table_url().to_string(),
+        version: table.version(),
+        ..Default::default()
+    };
+    if d.version.is_none() {
+        return Ok(d);
+    }
+    let state = table.snapshot().map_err(|source| BronzeError::Delta {
+        uri: d.uri.clone(),
+        source: Box::new(source),
+    })?;
+    for f in state.log_data().iter() {
+        d.files += 1;
+        d.size_bytes += f.size().max(0) as u64;
+        d.rows += f.num_records().unwrap_or(0) as u64;
+    }
+    Ok(d)
 }
 
 async fn refresh(table: &mut DeltaTable) -> Result<(), BronzeError> {

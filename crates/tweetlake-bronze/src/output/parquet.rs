@@ -31,12 +31,11 @@ use tweetlake_core::deltalake::parquet::file::metadata::{
 use tweetlake_core::deltalake::{ObjectMeta, Path};
 use url::Url;
 
-use crate::buffer::{ChunkBuffer, FlushOutcome, PartitionBuffer};
-use crate::chunk::{Chunk, TopicPartition};
+use super::{CommitOutcome, Description, PartitionRange, PartitionStart, TableLocation};
+use crate::chunk::TopicPartition;
 use crate::error::BronzeError;
-use crate::offsets::{OffsetStore, PartitionStart};
+use crate::metrics::TableMetrics;
 use crate::schema::{parquet_properties, PARTITION_COLUMN};
-use crate::status::TableStatus;
 
 const RANGE_END: &str = "tweetlake.range_end";
 const RANGE_ROWS: &str = "tweetlake.range_rows";
@@ -45,6 +44,7 @@ const RANGE_ROWS: &str = "tweetlake.range_rows";
 pub struct ParquetOutput {
     main: FileTable,
     quarantine: FileTable,
+    metrics: Arc<TableMetrics>,
 }
 
 /// One directory tree of Parquet files and the object store rooted at it.
@@ -54,97 +54,57 @@ struct FileTable {
 }
 
 impl ParquetOutput {
-    pub fn open(store: OffsetStore) -> Result<Self, BronzeError> {
+    pub fn open(location: TableLocation, metrics: Arc<TableMetrics>) -> Result<Self, BronzeError> {
         Ok(Self {
-            main: FileTable::open(&store.main_url, &store.storage_options)?,
-            quarantine: FileTable::open(&store.quarantine_url, &store.storage_options)?,
+            main: FileTable::open(&location.main_url, &location.storage_options)?,
+            quarantine: FileTable::open(&location.quarantine_url, &location.storage_options)?,
+            metrics,
         })
     }
 
-    /// Writes each buffered partition's range: its quarantine file, then its main file.
-    pub async fn flush(&mut self, buffer: &mut ChunkBuffer) -> Result<FlushOutcome, BronzeError> {
-        let mut outcome = FlushOutcome::default();
-        let pending = buffer.take_pending();
-        if pending.is_empty() {
-            return Ok(outcome);
-        }
+    /// Writes each range: its quarantine file, then its main file (the commit point).
+    pub async fn commit(
+        &mut self,
+        ranges: Vec<PartitionRange>,
+    ) -> Result<CommitOutcome, BronzeError> {
         let started = Instant::now();
         let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
-        let span = info_span!("flush", table = %buffer.table(), partitions = pending.len());
-        async {
-            for tp in pending {
-                let Some(p) = buffer.get(&tp) else { continue };
-                let Some(range) = RangeFiles::of(p) else {
-                    continue;
-                };
-                let meta = |rows: usize| {
-                    vec![
-                        KeyValue::new(RANGE_END.into(), range.end.to_string()),
-                        KeyValue::new(RANGE_ROWS.into(), rows.to_string()),
-                    ]
-                };
-                let main_rows = range.main.iter().map(RecordBatch::num_rows).sum();
-                let span =
-                    info_span!("commit", partition = %tp, range_end = range.end, rows = main_rows);
-                async {
-                    if !range.quarantine.is_empty() {
-                        self.quarantine
-                            .write(&tp, &date, &range.quarantine, meta(main_rows))
-                            .await?;
-                    }
-                    if !range.main.is_empty() {
-                        self.main
-                            .write(&tp, &date, &range.main, meta(main_rows))
-                            .await?;
-                    }
-                    Ok::<_, BronzeError>(())
+        let mut outcome = CommitOutcome::default();
+        for mut range in ranges {
+            let main_rows: usize = range.main.iter().map(RecordBatch::num_rows).sum();
+            let meta = || {
+                vec![
+                    KeyValue::new(RANGE_END.into(), range.end.to_string()),
+                    KeyValue::new(RANGE_ROWS.into(), main_rows.to_string()),
+                ]
+            };
+            let tp = &range.stored.tp;
+            let span =
+                info_span!("commit", partition = %tp, range_end = range.end, rows = main_rows);
+            async {
+                if !range.quarantine.is_empty() {
+                    self.quarantine
+                        .write(tp, &date, &range.quarantine, meta())
+                        .await?;
                 }
-                .instrument(span)
-                .await?;
-                if let Some(p) = buffer.get_mut(&tp) {
-                    p.main_txn = Some(range.end);
-                    if !range.quarantine.is_empty() {
-                        p.quarantine_txn = Some(range.end);
-                    }
+                if !range.main.is_empty() {
+                    self.main.write(tp, &date, &range.main, meta()).await?;
                 }
-                if let Some(next) = buffer.settle(&tp) {
-                    outcome.committed.push((tp, next));
-                }
+                Ok::<_, BronzeError>(())
             }
-            Ok::<_, BronzeError>(())
+            .instrument(span)
+            .await?;
+            range.stored.main_txn = Some(range.end);
+            if !range.quarantine.is_empty() {
+                range.stored.quarantine_txn = Some(range.end);
+            }
+            outcome.stored.push(range.stored);
         }
-        .instrument(span)
-        .await?;
-        let m = buffer.metrics();
+        let m = &self.metrics;
         m.commits.fetch_add(1, Ordering::Relaxed);
         m.commit_micros
             .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
         Ok(outcome)
-    }
-}
-
-/// The batches of one partition's buffered range, split by table.
-struct RangeFiles {
-    end: i64,
-    main: Vec<RecordBatch>,
-    quarantine: Vec<RecordBatch>,
-}
-
-impl RangeFiles {
-    fn of(p: &PartitionBuffer) -> Option<Self> {
-        Some(Self {
-            end: p.last_offset()?,
-            main: p
-                .chunks
-                .iter()
-                .filter_map(|c: &Chunk| c.bronze.clone())
-                .collect(),
-            quarantine: p
-                .chunks
-                .iter()
-                .filter_map(|c| c.quarantine.clone())
-                .collect(),
-        })
     }
 }
 
@@ -259,6 +219,25 @@ impl FileTable {
         Ok(newest)
     }
 
+    async fn describe(&self) -> Result<Description, BronzeError> {
+        let mut d = Description {
+            uri: self.url.to_string(),
+            ..Default::default()
+        };
+        for meta in self.files().await? {
+            let uri = format!(
+                "{}/{}",
+                self.url.as_str().trim_end_matches('/'),
+                meta.location
+            );
+            let md = self.footer(&meta).await.map_err(|e| e.at(&uri))?;
+            d.files += 1;
+            d.size_bytes += meta.size;
+            d.rows += md.file_metadata().num_rows().max(0) as u64;
+        }
+        Ok(d)
+    }
+
     /// `(range_end, range_rows)` from a file's footer.
     async fn range_of(&self, meta: &ObjectMeta) -> Result<(i64, u64), BronzeError> {
         let uri = format!(
@@ -339,11 +318,11 @@ impl FooterError {
 
 /// Reads where each partition resumes from the newest main and quarantine file of each.
 pub async fn load_starts(
-    store: &OffsetStore,
+    location: &TableLocation,
     tps: &[TopicPartition],
 ) -> Result<Vec<PartitionStart>, BronzeError> {
-    let main = FileTable::open(&store.main_url, &store.storage_options)?;
-    let quarantine = FileTable::open(&store.quarantine_url, &store.storage_options)?;
+    let main = FileTable::open(&location.main_url, &location.storage_options)?;
+    let quarantine = FileTable::open(&location.quarantine_url, &location.storage_options)?;
     let newest_main = main.newest_files().await?;
     let newest_q = quarantine.newest_files().await?;
     let mut out = Vec::with_capacity(tps.len());
@@ -372,26 +351,17 @@ pub async fn load_starts(
     Ok(out)
 }
 
-/// Files, rows (from the footers) and bytes of the plain-Parquet table at `url`.
-pub async fn describe(
-    name: &str,
-    url: &Url,
-    options: &HashMap<String, String>,
-) -> Result<TableStatus, BronzeError> {
-    let table = FileTable::open(url, options)?;
-    let mut status = TableStatus {
-        name: name.to_string(),
-        uri: url.to_string(),
-        ..Default::default()
-    };
-    for meta in table.files().await? {
-        let uri = format!("{}/{}", url.as_str().trim_end_matches('/'), meta.location);
-        let md = table.footer(&meta).await.map_err(|e| e.at(&uri))?;
-        status.files += 1;
-        status.size_bytes += meta.size;
-        status.rows += md.file_metadata().num_rows().max(0) as u64;
-    }
-    Ok(status)
+/// Files, rows (from the footers) and bytes of both tables.
+pub async fn describe(location: &TableLocation) -> Result<(Description, Description), BronzeError> {
+    let options = &location.storage_options;
+    Ok((
+        FileTable::open(&location.main_url, options)?
+            .describe()
+            .await?,
+        FileTable::open(&location.quarantine_url, options)?
+            .describe()
+            .await?,
+    ))
 }
 
 /// `<topic>+<partition>+<first offset, 20 digits>.parquet`; `+` never occurs in a Kafka topic name.

@@ -10,6 +10,7 @@ use tweetlake_core::config::OutputFormat;
 
 use super::*;
 use crate::buffer::{ChunkBuffer, WriterSettings};
+use crate::chunk::Chunk;
 use crate::chunk::{ChunkBuilder, KafkaMeta};
 use crate::extract::inspect;
 use crate::metrics::TableMetrics;
@@ -33,9 +34,9 @@ fn tp() -> TopicPartition {
     }
 }
 
-fn store(dir: &std::path::Path) -> OffsetStore {
+fn store(dir: &std::path::Path) -> TableLocation {
     let url = |name: &str| Url::from_directory_path(dir.join(name)).unwrap();
-    OffsetStore {
+    TableLocation {
         format: OutputFormat::Parquet,
         main_url: url("t"),
         quarantine_url: url("t_quarantine"),
@@ -67,7 +68,7 @@ fn chunk(messages: &[(i64, &str)], skip_upto: Option<i64>) -> Chunk {
 }
 
 /// Loads the stored starts, buffers `c` after them and flushes; returns the starts it resumed from.
-async fn write_range(store: &OffsetStore, c: Chunk) -> PartitionStart {
+async fn write_range(store: &TableLocation, c: Chunk) -> PartitionStart {
     let start = load_starts(store, &[tp()]).await.unwrap().remove(0);
     let settings = WriterSettings {
         max_latency: Duration::from_secs(1),
@@ -78,9 +79,10 @@ async fn write_range(store: &OffsetStore, c: Chunk) -> PartitionStart {
     let mut buffer = ChunkBuffer::new("t", settings, Arc::new(TableMetrics::new("t")));
     buffer.on_assigned(vec![start.clone()]);
     buffer.on_chunk(c);
-    let mut out = ParquetOutput::open(store.clone()).unwrap();
-    let flushed = out.flush(&mut buffer).await.unwrap();
-    assert_eq!(flushed.committed.len(), 1);
+    let metrics = Arc::new(TableMetrics::new("t"));
+    let mut out = ParquetOutput::open(store.clone(), metrics).unwrap();
+    let stored = out.commit(buffer.take_ranges()).await.unwrap();
+    assert_eq!((stored.stored.len(), stored.lost.len()), (1, 0));
     start
 }
 
