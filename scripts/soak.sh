@@ -5,7 +5,7 @@
 # poison headers, and faults (kill -9 of the ingester and of promotions, a 30 s broker freeze).
 #   scripts/soak.sh MINUTES [--s3] [--seed N]
 # Prints a summary and writes it to docs/soak-latest.json (or $TWEETLAKE_SOAK_REPORT). The suite
-# runs the same test for 3 minutes (tests/soak.rs).
+# runs the same test for 3 minutes (tests/it/soak.rs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 minutes=${1:?usage: scripts/soak.sh MINUTES [--s3] [--seed N]}
@@ -25,5 +25,5 @@ command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 report=${TWEETLAKE_SOAK_REPORT:-docs/soak-latest.json}
 TWEETLAKE_SOAK_MINUTES=$minutes TWEETLAKE_SOAK_S3=$s3 TWEETLAKE_SOAK_SEED=$seed \
   TWEETLAKE_SOAK_REPORT=$(realpath -m "$report") \
-  cargo nextest run -p tweetlake-cli --test bronze -E 'test(soak)' --no-capture
+  cargo nextest run -p tweetlake-cli --test it -E 'test(soak::)' --no-capture
 echo "soak: summary in $report"

@@ -3,7 +3,6 @@
 //! checked against the generator's truth file and against DuckDB's own computation over silver,
 //! read back by the deltalake package; the SQL for Spark and Athena parsed by sqlglot and run by
 //! pysail; gold's Parquet snapshot read by JVM Spark; progress on a terminal and in the log.
-//! (Compiled into the `bronze` test binary, like silver's.)
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The deployed order of commands over days: ingest, promotions, `maintain` at night, and
 //! promotions again — after each other and beside each other. Maintenance may change how the lake
-//! stores rows, never which rows a layer holds. (Compiled into the `bronze` test binary.)
+//! stores rows, never which rows a layer holds.
 
 use std::path::Path;
 use std::process::Command;

@@ -1,9 +1,6 @@
 //! End-to-end tests of `tweetlake produce` against a real Kafka-protocol broker (tansu): every
 //! fixture kind lands byte for byte, and a broker outage or a killed producer loses nothing.
 
-mod support;
-
-#[path = "produce/sources.rs"]
 mod sources;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -11,7 +8,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
-use support::*;
+use crate::support::*;
 
 fn produce_cmd(cwd: &Path, broker: &str, topic: &str, files: &[&Path]) -> Command {
     let mut c = tweetlake(cwd);

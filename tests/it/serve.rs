@@ -1,7 +1,7 @@
 //! `tweetlake serve` end to end over a lake built by the real pipeline: Debian's `psql` logs in
 //! with the password, lists the tables, runs a gold query and is refused a write; the dashboard
 //! JSON and `/metrics` answer; headless Chromium draws every panel from data and keeps a
-//! screenshot. (Compiled into the `bronze` test binary, like silver's and gold's.)
+//! screenshot.
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use crate::support::*;
 
-#[path = "serve/http.rs"]
 mod http;
-#[path = "serve/limits.rs"]
 mod limits;
 
 fn psql(port: u16, password: &str, sql: &str) -> std::process::Output {

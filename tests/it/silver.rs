@@ -1,6 +1,5 @@
 //! `tweetlake promote silver` end to end: real fixtures produced to tansu, ingested into bronze,
-//! promoted; silver read back by deltalake and DuckDB. (Compiled into the `bronze` test binary:
-//! one binary per layer pair saves a >1 GB link on 2 cores.)
+//! promoted; silver read back by deltalake and DuckDB.
 
 use std::collections::BTreeSet;
 

@@ -11,7 +11,7 @@
 //!
 //! `TWEETLAKE_SOAK_MINUTES` (3 in the suite), `TWEETLAKE_SOAK_S3=1` for a lake on SeaweedFS,
 //! `TWEETLAKE_SOAK_SEED`, and `TWEETLAKE_SOAK_REPORT=FILE` for the summary as JSON;
-//! `scripts/soak.sh MINUTES` sets them. (Compiled into the `bronze` test binary.)
+//! `scripts/soak.sh MINUTES` sets them.
 
 use std::path::Path;
 use std::process::{Child, Command};
@@ -21,9 +21,7 @@ use std::time::{Duration, Instant};
 
 use crate::support::*;
 
-#[path = "soak/checks.rs"]
 mod checks;
-#[path = "soak/timers.rs"]
 mod timers;
 
 use checks::{check_end_state, commits};

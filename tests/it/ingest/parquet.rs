@@ -1,7 +1,7 @@
 //! The plain-Parquet output end to end: real broker, kill -9 restarts, pyarrow and DuckDB readers.
 
+use super::{fixture_messages, is_bad, kill_randomly, synthetic};
 use crate::support::*;
-use crate::{fixture_messages, is_bad, kill_randomly, synthetic};
 
 #[test]
 fn plain_parquet_output_survives_kills_and_replays_without_duplicates() {

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use tweetlake_produce::xapi::playback::{PlaybackServer, Reply, StreamEnd};
 
-use super::support::*;
+use crate::support::*;
 
 /// `GET /metrics` until the body contains `needle` (30 s at most); returns the last body.
 fn wait_for_metrics(port: u16, needle: &str) -> String {

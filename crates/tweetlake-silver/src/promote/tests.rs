@@ -64,7 +64,7 @@ impl Setup {
             },
             ..Default::default()
         };
-        // The NER model is exercised end to end (tests/silver.rs); these tests check the job.
+        // The NER model is exercised end to end (tests/it/silver.rs); these tests check the job.
         config.silver.ner.enabled = false;
         let lake = Lake::from_config(&config.lake, dir.path()).unwrap();
         Self {
