@@ -2,6 +2,9 @@
 //! duplicates, deletes): gold equals an independent count of the messages and the generator's
 //! truth, a second batch changes exactly the windows it touches, and reruns change nothing.
 
+// Helpers of a test may panic on what the test itself set up (clippy.toml allows it in tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 

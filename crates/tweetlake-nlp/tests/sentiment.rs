@@ -2,6 +2,9 @@
 //! neutral) before they were scored: tests/fixtures/sentiment_sample.tsv. The accuracy measured
 //! here is the one the README reports; the test fails if it drops.
 
+// Helpers of a test may panic on what the test itself set up (clippy.toml allows it in tests).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeMap;
 
 use tweetlake_nlp::sentiment::SentimentScorer;
