@@ -33,7 +33,7 @@ pub enum Materialization {
 pub struct Window(i64);
 
 impl Window {
-    pub fn from_micros(us: i64) -> Window {
+    pub const fn from_micros(us: i64) -> Window {
         Window(us)
     }
 

@@ -116,6 +116,22 @@ pub async fn promote_gold(
     Ok(reports)
 }
 
+/// The line `promote gold` prints and `run` logs for one model.
+impl std::fmt::Display for ModelReport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let version = self.version.map_or("-".to_string(), |v| format!("v{v}"));
+        write!(
+            f,
+            "gold.{} {version}: {}, {} rows written in {:.2}s, {} conflict retries",
+            self.model,
+            describe(&self.kind),
+            self.rows_written,
+            self.seconds,
+            self.conflict_retries
+        )
+    }
+}
+
 pub fn describe(kind: &RunKind) -> String {
     match kind {
         RunKind::UpToDate => "up to date".into(),
@@ -220,18 +236,14 @@ async fn run_model(
         });
     }
     let last_sql = last_sql(&gold).await;
-    let full_reason = if full_refresh {
-        Some("--full-refresh".to_string())
-    } else if !exists(&gold) {
-        Some("first build".into())
-    } else if last_sql.as_deref() != Some(model.sql.as_str()) {
-        Some("its SQL changed".into())
-    } else if sources.iter().any(|s| s.consumed.is_none()) {
-        Some("a source it never consumed".into())
-    } else {
-        None
+    let facts = Facts {
+        full_refresh,
+        table_exists: exists(&gold),
+        same_sql: last_sql.as_deref() == Some(model.sql.as_str()),
+        every_source_consumed: sources.iter().all(|s| s.consumed.is_some()),
+        any_source_changed: sources.iter().any(|s| s.consumed != Some(s.current)),
+        materialization: &model.materialization,
     };
-    let changed = sources.iter().any(|s| s.consumed != Some(s.current));
     let report = |kind, rows_written, version| ModelReport {
         model: model.name.clone(),
         kind,
@@ -240,42 +252,35 @@ async fn run_model(
         seconds: started.elapsed().as_secs_f64(),
         conflict_retries: 0,
     };
-    if full_reason.is_none() && !changed {
-        let version = gold.version().map(|v| v as i64);
-        return Ok((report(RunKind::UpToDate, 0, version), None));
-    }
-    let windows = match (&full_reason, &model.materialization) {
-        (None, Materialization::Incremental { window, .. }) => {
+    let step = first_step(&facts);
+    let windows = match (&step, &model.materialization) {
+        (Step::FindWindows, Materialization::Incremental { window, .. }) => {
             progress.phase("finding the windows that changed");
             touched_windows(&sources, model, *window).await?
         }
         _ => None,
     };
-    // Sources changed without changing rows (a compaction, a commit of offsets alone): nothing to
-    // recompute, but the versions are recorded so the next run does not look again.
-    if let Some(set) = windows.as_ref().filter(|set| set.is_empty()) {
-        let written = record_consumed(gold, model, &sources).await?;
-        let version = written.version().map(|v| v as i64);
-        let kind = RunKind::Incremental { windows: set.len() };
-        return Ok((report(kind, 0, version), Some(written)));
-    }
-    let kind = match (&windows, full_reason) {
-        (Some(set), _) => RunKind::Incremental { windows: set.len() },
-        (None, Some(reason)) => RunKind::Full(reason),
-        (None, None) => RunKind::Full(match model.materialization {
-            Materialization::Table => "a source changed".into(),
-            Materialization::Incremental { .. } => {
-                "a source's log no longer covers the change".into()
-            }
-        }),
-    };
-    progress.phase(match &kind {
-        RunKind::Incremental { windows } => format!("recomputing {windows} windows"),
-        _ => "rebuilding".into(),
-    });
-    let df = match &windows {
-        Some(set) => incremental_frame(catalog, model, &sources, set).await?,
-        None => ctx.sql(&model.sql).await.map_err(query_err(model))?,
+    let (kind, df, windows) = match plan(step, windows) {
+        Plan::UpToDate => {
+            let version = gold.version().map(|v| v as i64);
+            return Ok((report(RunKind::UpToDate, 0, version), None));
+        }
+        Plan::RecordConsumed => {
+            let written = record_consumed(gold, model, &sources).await?;
+            let version = written.version().map(|v| v as i64);
+            let kind = RunKind::Incremental { windows: 0 };
+            return Ok((report(kind, 0, version), Some(written)));
+        }
+        Plan::Recompute(set) => {
+            progress.phase(format_args!("recomputing {} windows", set.len()));
+            let df = incremental_frame(catalog, model, &sources, &set).await?;
+            (RunKind::Incremental { windows: set.len() }, df, Some(set))
+        }
+        Plan::Rebuild(reason) => {
+            progress.phase("rebuilding");
+            let df = ctx.sql(&model.sql).await.map_err(query_err(model))?;
+            (RunKind::Full(reason), df, None)
+        }
     };
     let df = portable_columns(df).map_err(|reason| GoldError::Model {
         path: model.path.clone(),
@@ -406,5 +411,7 @@ fn query_err(
 }
 
 mod commit;
+mod plan;
 
 use commit::{last_sql, record_consumed, write};
+use plan::{first_step, plan, Facts, Plan, Step};

@@ -9,11 +9,14 @@ use tweetlake_core::config::Config;
 use tweetlake_core::delta::app_txn_version;
 use tweetlake_core::deltalake::checkpoints::{cleanup_metadata, create_checkpoint};
 use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
-use tweetlake_core::deltalake::operations::vacuum::VacuumMode;
 use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
 use tweetlake_core::tables::{readers_of, Reader, TableName};
 use tweetlake_core::{retry_on_conflict, Lake, LakeCatalog, Progress};
+
+mod vacuum_plan;
+
+pub use vacuum_plan::{furthest_behind, vacuum_plan, Lag, VacuumPlan};
 
 #[derive(Debug, thiserror::Error)]
 pub enum MaintainError {
@@ -219,26 +222,21 @@ async fn maintain_table(
     }
     progress.phase("vacuuming");
     let configured = config.maintain.vacuum_retention_hours;
-    let (hours, raised_by) =
-        guarded_retention(catalog, name, &table, consumers, configured).await?;
     // Full mode also deletes orphans (files a crashed writer never committed, and removed files
     // whose expired tombstones a checkpoint dropped) once older than the retention. While a
     // consumer lags, tombstones older than the table's own retention may already be gone from
-    // the checkpoint, so only Lite mode (tombstones alone) is safe then.
-    let mode = match raised_by {
-        None => VacuumMode::Full,
-        Some(_) => VacuumMode::Lite,
-    };
+    // the checkpoint, so the plan picks Lite mode (tombstones alone) then.
+    let plan = plan_vacuum(catalog, name, &table, consumers, configured).await?;
     let (_, metrics) = table
         .vacuum()
-        .with_mode(mode)
-        .with_retention_period(chrono::Duration::hours(hours as i64))
+        .with_mode(plan.mode)
+        .with_retention_period(chrono::Duration::hours(plan.retention_hours as i64))
         .with_dry_run(dry_run)
         .await
         .map_err(err("vacuuming"))?;
-    report.vacuum_retention_hours = Some(hours);
+    report.vacuum_retention_hours = Some(plan.retention_hours);
     report.files_vacuumed = metrics.files_deleted.len();
-    report.retention_raised_by = raised_by;
+    report.retention_raised_by = plan.raised_by;
     Ok(report)
 }
 
@@ -267,31 +265,29 @@ fn check_retention(name: &TableName, table: &DeltaTable, hours: u64) -> Result<(
     Ok(())
 }
 
-/// The configured retention, raised to reach back past the first commit a consumer has not
-/// consumed yet: that consumer reads the files those commits removed.
-async fn guarded_retention(
+/// The vacuum of `table`: its readers' consumed versions read, the furthest behind's first
+/// unconsumed commit dated, and [`vacuum_plan`] asked.
+async fn plan_vacuum(
     catalog: &LakeCatalog,
     name: &TableName,
     table: &DeltaTable,
     consumers: &[Reader],
     configured: u64,
-) -> Result<(u64, Option<String>), MaintainError> {
+) -> Result<VacuumPlan, MaintainError> {
     let current = table.version().map(|v| v as i64).unwrap_or(-1);
-    let mut oldest: Option<(i64, &TableName)> = None;
+    let mut consumed = Vec::new();
     for consumer in consumers {
         let Some(reader) = catalog.get(&consumer.table) else {
             continue;
         };
-        if let Some(v) = app_txn_version(reader, &consumer.app_id).await? {
-            if v < current && oldest.is_none_or(|(o, _)| v < o) {
-                oldest = Some((v, &consumer.table));
-            }
-        }
+        let version = app_txn_version(reader, &consumer.app_id).await?;
+        consumed.push((consumer.table.clone(), version));
     }
-    let Some((version, reader)) = oldest else {
-        return Ok((configured, None));
+    let Some(lag) = furthest_behind(consumed, current) else {
+        return Ok(vacuum_plan(configured, None));
     };
-    let commit = Path::from(format!("_delta_log/{:020}.json", version + 1));
+    let first_unconsumed = lag.consumed + 1;
+    let commit = Path::from(format!("_delta_log/{first_unconsumed:020}.json"));
     let meta = table
         .object_store()
         .head(&commit)
@@ -299,18 +295,15 @@ async fn guarded_retention(
         .map_err(|e| MaintainError::Refused {
             table: name.to_string(),
             reason: format!(
-                "{reader} has consumed it only up to version {version}, and the log no longer \
-                 has version {} ({e}); run that layer's promote with --full-refresh before vacuum",
-                version + 1
+                "{} has consumed it only up to version {}, and the log no longer has version \
+                 {first_unconsumed} ({e}); run that layer's promote with --full-refresh before vacuum",
+                lag.reader, lag.consumed
             ),
         })?;
-    let age = chrono::Utc::now() - meta.last_modified;
-    // Whole hours, one more than the age, so the commit's own removals stay too.
-    let needed = (age.num_hours().max(0) as u64) + 1;
-    if needed <= configured {
-        return Ok((configured, None));
+    let age_hours = (chrono::Utc::now() - meta.last_modified).num_hours();
+    let plan = vacuum_plan(configured, Some((&lag, age_hours)));
+    if let Some(why) = &plan.raised_by {
+        warn!(table = %name, hours = plan.retention_hours, "vacuum retention raised: {why}");
     }
-    let why = format!("{reader} has consumed only up to version {version}");
-    warn!(table = %name, hours = needed, "vacuum retention raised: {why}");
-    Ok((needed, Some(why)))
+    Ok(plan)
 }
