@@ -13,7 +13,6 @@ use crate::cli::{CatalogAction, Cli, Command, EngineArg, OffsetsAction, PromoteL
 mod ner;
 mod offsets;
 mod produce;
-mod run_all;
 mod sentiment;
 mod sql;
 
@@ -63,7 +62,7 @@ pub fn run(cli: Cli) -> Result<()> {
                     .await
                     .context("serving the lake")
             }
-            Command::Run => run_all::run(&config, &lake).await,
+            Command::Run => run_pipeline(&config, &lake).await,
             Command::Maintain {
                 table_names,
                 dry_run,
@@ -185,46 +184,33 @@ async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Resu
     Ok(())
 }
 
-pub(crate) async fn promote_silver(
+async fn promote_silver(
     config: &Config,
     lake: &Lake,
     full_refresh: bool,
     output: ProgressOutput,
 ) -> Result<()> {
     let progress = Progress::new("promote silver", output);
-    progress.steps(config.bronze.tables.len());
-    for (i, table) in config.bronze.tables.iter().enumerate() {
-        // A full refresh replaces silver with the first table's rows; the others add theirs.
-        let options = tweetlake_silver::PromoteOptions {
-            full_refresh,
-            replace: full_refresh && i == 0,
-            progress: progress.clone(),
-        };
-        let r = tweetlake_silver::promote(config, lake, &table.name, options)
-            .await
-            .with_context(|| format!("promoting bronze/{} to silver", table.name))?;
-        let from = r
-            .from_version
-            .map_or("start".to_string(), |v| format!("v{v}"));
-        println!(
-            "silver/tweets from bronze/{} {from}..v{}: {} rows read, {} tweets inserted, {} duplicates, {} deleted, {} quarantined ({} by expectations), {} control messages, {} conflict retries",
-            r.bronze_table, r.to_version, r.bronze_rows, r.tweets_inserted, r.duplicates, r.deleted, r.quarantined, r.dropped, r.control_messages, r.conflict_retries
-        );
-        for q in r.quality.iter().filter(|q| q.failed > 0) {
-            println!(
-                "  expectation {} ({}): {} of {} tweets failed",
-                q.rule,
-                q.action.as_str(),
-                q.failed,
-                q.checked
-            );
-        }
-    }
+    tweetlake_silver::promote_all(config, lake, full_refresh, progress, |r| println!("{r}"))
+        .await?;
+    Ok(())
+}
+
+/// `tweetlake run`: the pipeline until SIGINT or SIGTERM, then what it did.
+async fn run_pipeline(config: &Config, lake: &Lake) -> Result<()> {
+    let r = tweetlake_pipeline::run(config, lake, shutdown_signal())
+        .await
+        .context("tweetlake run")?;
+    let stored: u64 = r.ingest.tables.iter().map(|t| t.rows).sum();
+    println!(
+        "run stopped: {stored} rows ingested, {} promotion rounds ({} failed), {} maintenance runs ({} with a failed table)",
+        r.promotions, r.failed_promotions, r.maintenances, r.failed_maintenances
+    );
     Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.
-pub(crate) async fn shutdown_signal() {
+async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
@@ -245,7 +231,7 @@ pub(crate) async fn shutdown_signal() {
     let _ = ctrl_c.await;
 }
 
-pub(crate) async fn promote_gold(
+async fn promote_gold(
     config: &Config,
     lake: &Lake,
     models: Vec<String>,
@@ -263,15 +249,7 @@ pub(crate) async fn promote_gold(
     // Takes the progress line off the terminal before the summary.
     drop(options);
     for r in reports {
-        let version = r.version.map_or("-".to_string(), |v| format!("v{v}"));
-        println!(
-            "gold.{} {version}: {}, {} rows written in {:.2}s, {} conflict retries",
-            r.model,
-            tweetlake_gold::run::describe(&r.kind),
-            r.rows_written,
-            r.seconds,
-            r.conflict_retries
-        );
+        println!("{r}");
     }
     Ok(())
 }
@@ -313,7 +291,7 @@ fn catalog_models(config: &Config, arg: EngineArg, database: &str) -> Result<()>
     Ok(())
 }
 
-pub(crate) async fn maintain(
+async fn maintain(
     config: &Config,
     lake: &Lake,
     tables: Vec<String>,

@@ -16,7 +16,7 @@ use tweetlake_core::deltalake::arrow::error::ArrowError;
 use tweetlake_core::deltalake::DeltaTableError;
 use tweetlake_core::CoreError;
 
-pub use promote::{promote, PromoteOptions, PromoteReport};
+pub use promote::{promote, promote_all, PromoteOptions, PromoteReport};
 pub use rows::{Lineage, TweetRows};
 pub use schema::{tweets_schema, PARTITION_COLUMN};
 
@@ -37,6 +37,11 @@ pub enum SilverError {
     Ner(String),
     #[error("silver.expectations rule `{rule}`: {reason}")]
     Expectation { rule: String, reason: String },
+    #[error("promoting bronze/{table} to silver: {source}")]
+    Table {
+        table: String,
+        source: Box<SilverError>,
+    },
     #[error("expectation `{rule}` failed for {failed} of {checked} tweets (first: tweet {example}); its action is `fail`, so nothing was committed")]
     ExpectationFailed {
         rule: String,
@@ -47,6 +52,16 @@ pub enum SilverError {
 }
 
 impl SilverError {
+    /// Whether the run found no bronze table yet: before the ingester's first commit, a
+    /// scheduler waits instead of reporting a failure.
+    pub fn is_waiting_for_bronze(&self) -> bool {
+        match self {
+            SilverError::NoBronze { .. } => true,
+            SilverError::Table { source, .. } => source.is_waiting_for_bronze(),
+            _ => false,
+        }
+    }
+
     /// Whether another writer's commit to the same table made this run's commit fail; running it
     /// again on the new snapshot redoes only what did not commit.
     pub fn is_commit_conflict(&self) -> bool {

@@ -19,7 +19,7 @@ use tweetlake_twitter::Tweet;
 
 use crate::bronze_read::{read_file, read_ids, stored_ids};
 use crate::enrich::Enricher;
-use crate::expect::{Expectations, RuleCount};
+use crate::expect::Expectations;
 use crate::notices::{read_notices, NoticeIndex};
 use crate::rows::{event_date, Lineage, TweetRows};
 use crate::schema::PARTITION_COLUMN;
@@ -35,25 +35,6 @@ pub struct PromoteOptions {
     pub replace: bool,
     /// Where the run's progress is shown; one step per bronze table.
     pub progress: Progress,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PromoteReport {
-    pub bronze_table: String,
-    pub from_version: Option<i64>,
-    pub to_version: i64,
-    pub bronze_rows: u64,
-    pub tweets_inserted: u64,
-    pub duplicates: u64,
-    pub deleted: u64,
-    pub quarantined: u64,
-    /// Of the quarantined, the tweets a `drop` expectation removed.
-    pub dropped: u64,
-    pub control_messages: u64,
-    /// Every expectation's counts in this run.
-    pub quality: Vec<RuleCount>,
-    /// Times the run started again because another writer (a compaction) committed first.
-    pub conflict_retries: u32,
 }
 
 /// The silver tables, opened.
@@ -81,6 +62,36 @@ impl Tables {
             notices: open(silver::NOTICES).await?,
         })
     }
+}
+
+/// Promotes every configured bronze table into silver, in the config's order; `on_report` hears
+/// each table's report as it lands. A full refresh replaces silver with the first table's rows,
+/// and the others add theirs.
+pub async fn promote_all(
+    config: &Config,
+    lake: &Lake,
+    full_refresh: bool,
+    progress: Progress,
+    mut on_report: impl FnMut(&PromoteReport),
+) -> Result<Vec<PromoteReport>, SilverError> {
+    progress.steps(config.bronze.tables.len());
+    let mut reports = Vec::new();
+    for (i, table) in config.bronze.tables.iter().enumerate() {
+        let options = PromoteOptions {
+            full_refresh,
+            replace: full_refresh && i == 0,
+            progress: progress.clone(),
+        };
+        let report = promote(config, lake, &table.name, options)
+            .await
+            .map_err(|e| SilverError::Table {
+                table: table.name.clone(),
+                source: Box::new(e),
+            })?;
+        on_report(&report);
+        reports.push(report);
+    }
+    Ok(reports)
 }
 
 /// Promotes one bronze table into silver. A commit that conflicts with another writer's (a
@@ -342,28 +353,6 @@ async fn promote_slice(
     Ok(report)
 }
 
-impl PromoteReport {
-    /// Adds one slice's counts.
-    fn add(&mut self, slice: PromoteReport) {
-        self.bronze_rows += slice.bronze_rows;
-        self.tweets_inserted += slice.tweets_inserted;
-        self.duplicates += slice.duplicates;
-        self.deleted += slice.deleted;
-        self.quarantined += slice.quarantined;
-        self.dropped += slice.dropped;
-        self.control_messages += slice.control_messages;
-        for count in slice.quality {
-            match self.quality.iter_mut().find(|q| q.rule == count.rule) {
-                Some(q) => {
-                    q.checked += count.checked;
-                    q.failed += count.failed;
-                }
-                None => self.quality.push(count),
-            }
-        }
-    }
-}
-
 /// The bronze files whose rows are new since version `since`, up to the version `bronze` is loaded
 /// at: what appends added, never a compaction's rewrite of rows silver has read already. Where log
 /// cleanup removed commits of that range, the snapshots are compared instead; a compacted file
@@ -460,11 +449,13 @@ fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
     }
 }
 
+mod report;
 mod side_writes;
 mod slices;
 mod sorted;
 mod upsert;
 
+pub use report::PromoteReport;
 use side_writes::write_side_tables;
 use slices::slice_ends;
 use sorted::Sorted;

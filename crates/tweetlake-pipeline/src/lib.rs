@@ -1,0 +1,220 @@
+//! `tweetlake run`: the whole pipeline in one process, as a library that returns what it did. The
+//! ingester runs continuously; every `run.promote_every_seconds` silver and then gold are
+//! promoted; once a day at `run.maintain_hour_utc` (or every `run.maintain_every_seconds`) every
+//! table is maintained, beside the promotions (as a deployment's timers do: their commits may
+//! meet, and each side retries a conflict); `serve` runs beside them when `run.serve` is on.
+//!
+//! One stop signal stops them all: the ingester commits what it buffered, a promotion under way
+//! finishes its step. A failed promotion or maintenance is logged and tried again at its next
+//! turn, as a timer would; only the ingester's or serve's failure ends the run.
+//!
+//! ```no_run
+//! # async fn example(config: tweetlake_core::Config, lake: tweetlake_core::Lake) {
+//! let report = tweetlake_pipeline::run(&config, &lake, tokio::signal::ctrl_c()).await;
+//! # }
+//! ```
+
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Timelike;
+use tokio::sync::watch;
+use tracing::{error, info, info_span, Instrument};
+use tweetlake_core::config::Config;
+use tweetlake_core::{Lake, Progress, ProgressOutput};
+
+mod schedule;
+
+pub use schedule::MaintenanceClock;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("ingest: {0}")]
+    Ingest(#[from] tweetlake_bronze::BronzeError),
+    #[error("serving the lake: {0}")]
+    Serve(#[from] tweetlake_serve::ServeError),
+    #[error("the {what} task stopped abnormally: {source}")]
+    Task {
+        what: &'static str,
+        source: tokio::task::JoinError,
+    },
+}
+
+/// What one `run` did until it stopped.
+#[derive(Debug, Default)]
+pub struct RunReport {
+    pub ingest: tweetlake_bronze::IngestReport,
+    /// Rounds in which silver and gold were both promoted.
+    pub promotions: u64,
+    /// Rounds whose silver or gold promotion failed (each logged; tried again next round).
+    pub failed_promotions: u64,
+    /// Times every table was maintained.
+    pub maintenances: u64,
+    /// Maintenance runs in which some table failed (each logged; the others were maintained).
+    pub failed_maintenances: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    promotions: AtomicU64,
+    failed_promotions: AtomicU64,
+    maintenances: AtomicU64,
+    failed_maintenances: AtomicU64,
+}
+
+/// Runs the pipeline until `stop` resolves (or the ingester or serve fails).
+pub async fn run(
+    config: &Config,
+    lake: &Lake,
+    stop: impl Future + Send + 'static,
+) -> Result<RunReport, PipelineError> {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let stop_tx = Arc::new(stop_tx);
+    let on_signal = stop_tx.clone();
+    let signal = tokio::spawn(async move {
+        stop.await;
+        info!("stopping: the ingester commits what it holds, promotions finish their step");
+        let _ = on_signal.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+    let counters = Arc::new(Counters::default());
+    let promotions = tokio::spawn(promotions(
+        config.clone(),
+        lake.clone(),
+        stop_rx.clone(),
+        counters.clone(),
+    ));
+    let maintenance = tokio::spawn(maintenance(
+        config.clone(),
+        lake.clone(),
+        stop_rx.clone(),
+        counters.clone(),
+    ));
+    let serve = config.run.serve.then(|| {
+        let (config, lake, stop) = (config.serve.clone(), lake.clone(), stopped(stop_rx.clone()));
+        tokio::spawn(async move { tweetlake_serve::serve(&config, &lake, stop).await })
+    });
+    let options = tweetlake_bronze::IngestOptions {
+        until_caught_up: false,
+    };
+    let ingested = tweetlake_bronze::ingest(config, lake, options, stopped(stop_rx.clone())).await;
+    // Whatever ended first, the others stop too.
+    signal.abort();
+    let _ = stop_tx.send(true);
+    let task = |what| move |source| PipelineError::Task { what, source };
+    promotions.await.map_err(task("promotion"))?;
+    maintenance.await.map_err(task("maintenance"))?;
+    if let Some(serve) = serve {
+        serve.await.map_err(task("serve"))??;
+    }
+    Ok(RunReport {
+        ingest: ingested?,
+        promotions: counters.promotions.load(Ordering::Relaxed),
+        failed_promotions: counters.failed_promotions.load(Ordering::Relaxed),
+        maintenances: counters.maintenances.load(Ordering::Relaxed),
+        failed_maintenances: counters.failed_maintenances.load(Ordering::Relaxed),
+    })
+}
+
+/// Promotes silver and then gold on the schedule until told to stop.
+async fn promotions(
+    config: Config,
+    lake: Lake,
+    mut stop: watch::Receiver<bool>,
+    counters: Arc<Counters>,
+) {
+    let every = Duration::from_secs(config.run.promote_every_seconds);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let round = promote_round(&config, &lake).instrument(info_span!("promotion"));
+        let counter = match round.await {
+            Ok(()) => &counters.promotions,
+            Err(()) => &counters.failed_promotions,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// One round: silver from every bronze table, then every gold model; each report logged.
+async fn promote_round(config: &Config, lake: &Lake) -> Result<(), ()> {
+    let progress = Progress::new("promote silver", ProgressOutput::Log);
+    let silver = tweetlake_silver::promote_all(config, lake, false, progress, |r| info!("{r}"));
+    match silver.await {
+        Ok(_) => {}
+        Err(e) if e.is_waiting_for_bronze() => {
+            info!("waiting for the ingester's first commit");
+            return Ok(());
+        }
+        Err(e) => {
+            error!("promote silver failed (retried next round): {e}");
+            return Err(());
+        }
+    }
+    let options = tweetlake_gold::GoldOptions {
+        models: Vec::new(),
+        full_refresh: false,
+        progress: Progress::new("promote gold", ProgressOutput::Log),
+    };
+    match tweetlake_gold::promote_gold(config, lake, &options).await {
+        Ok(reports) => {
+            reports.iter().for_each(|r| info!("{r}"));
+            Ok(())
+        }
+        Err(e) => {
+            error!("promote gold failed (retried next round): {e}");
+            Err(())
+        }
+    }
+}
+
+/// Maintains every table when the clock says it is due, beside the promotions.
+async fn maintenance(
+    config: Config,
+    lake: Lake,
+    mut stop: watch::Receiver<bool>,
+    counters: Arc<Counters>,
+) {
+    let mut clock = MaintenanceClock::new(&config.run);
+    loop {
+        tokio::select! {
+            _ = tokio::time::sleep(clock.tick()) => {}
+            _ = stop.wait_for(|s| *s) => return,
+        }
+        let now = chrono::Utc::now();
+        if !clock.due(now.hour(), now.date_naive()) {
+            continue;
+        }
+        let options = tweetlake_maintain::MaintainOptions {
+            progress: Progress::new("maintain", ProgressOutput::Log),
+            ..Default::default()
+        };
+        let maintained = tweetlake_maintain::maintain(&config, &lake, &options)
+            .instrument(info_span!("maintenance"))
+            .await;
+        counters.maintenances.fetch_add(1, Ordering::Relaxed);
+        let failed = match maintained {
+            // Before the ingester's first commit there is nothing to maintain.
+            Ok(reports) => reports
+                .iter()
+                .filter_map(|r| r.error.as_ref().map(|e| (&r.table, e)))
+                .inspect(|(table, e)| {
+                    error!("maintaining {table} failed (retried at the next run): {e}")
+                })
+                .count(),
+            Err(e) => {
+                error!("maintain failed (retried at the next run): {e}");
+                1
+            }
+        };
+        if failed > 0 {
+            counters.failed_maintenances.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
