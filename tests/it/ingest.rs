@@ -487,4 +487,20 @@ fn bad_config_and_flags_fail_before_touching_data() {
             "{args:?} wrote data"
         );
     }
+    // Each cause is said once, though the layer's message already carries its cause's text.
+    let out = tweetlake(work.path())
+        .args(["promote", "silver"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert_eq!(
+        err.matches("run `tweetlake ingest` first").count(),
+        1,
+        "{err}"
+    );
+    assert!(
+        err.contains("promoting bronze/tweets to silver: no bronze table"),
+        "{err}"
+    );
 }

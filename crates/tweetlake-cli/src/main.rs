@@ -23,10 +23,25 @@ fn main() -> ExitCode {
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            eprintln!("error: {}", each_cause_once(&e));
             ExitCode::from(1)
         }
     }
+}
+
+/// The error and its causes, each said once. A layer's message often ends with its cause's text
+/// already (`"{what}: {source}"`, as thiserror and delta-rs write them), which anyhow's `{:#}`
+/// would print a second time.
+fn each_cause_once(e: &anyhow::Error) -> String {
+    let mut said = e.to_string();
+    for cause in e.chain().skip(1) {
+        let text = cause.to_string();
+        if !said.contains(&text) {
+            said.push_str(": ");
+            said.push_str(&text);
+        }
+    }
+    said
 }
 
 /// glibc raises its mmap threshold after freeing a large block, up to 32 MB; from then on the
@@ -94,5 +109,35 @@ fn reexec_with_runtime_env() {
         }
         let err = cmd.exec();
         eprintln!("warning: running without the malloc arena limit and OpenMP wait policy: {err}");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::each_cause_once;
+
+    #[derive(Debug, thiserror::Error)]
+    enum Layer {
+        #[error("no bronze table at s3://lake/bronze/tweets")]
+        NoBronze,
+        #[error("promoting bronze/{table} to silver: {source}")]
+        Table { table: String, source: Box<Layer> },
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let e = anyhow::Error::new(Layer::Table {
+            table: "tweets".into(),
+            source: Box::new(Layer::NoBronze),
+        })
+        .context("tweetlake run");
+        assert_eq!(
+            each_cause_once(&e),
+            "tweetlake run: promoting bronze/tweets to silver: no bronze table at s3://lake/bronze/tweets"
+        );
+        // anyhow alone says the last cause twice.
+        assert_eq!(format!("{e:#}").matches("no bronze table").count(), 2);
+        let plain = anyhow::anyhow!("inner").context("outer");
+        assert_eq!(each_cause_once(&plain), "outer: inner");
     }
 }

@@ -10,7 +10,8 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use crate::error::ConfigError;
-use crate::lake::Lake;
+pub use crate::error::KeyError;
+pub use crate::lake::LakeConfig;
 
 /// The documented example configuration that `tweetlake init` writes.
 pub const EXAMPLE: &str = include_str!("../tweetlake.example.toml");
@@ -32,34 +33,6 @@ pub struct Config {
     pub run: RunConfig,
     pub metrics: MetricsConfig,
     pub log: LogConfig,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LakeConfig {
-    /// `file://./lake`, an absolute path, or `s3://bucket/prefix`.
-    pub root: String,
-    /// Extra object-store options (e.g. `aws_endpoint_url`); AWS_* environment variables also apply.
-    pub storage_options: BTreeMap<String, String>,
-    /// How often a promotion or maintenance step runs again when another writer's commit to the
-    /// same table conflicted with its own (a compaction beside a merge), waiting 0.5 s, 1 s, 2 s …
-    /// (at most 30 s) in between. 0 fails at the first conflict.
-    pub conflict_retries: u32,
-    /// The lake's id, which starts every Delta `txn` application id its readers record (see
-    /// `txn::Consumer`): two deployments writing one lake need different ids. Was
-    /// `bronze.app_id`, which is still read, with a deprecation warning.
-    pub app_id: String,
-}
-
-impl Default for LakeConfig {
-    fn default() -> Self {
-        Self {
-            root: "file://./lake".into(),
-            storage_options: BTreeMap::new(),
-            conflict_retries: 5,
-            app_id: "tweetlake".into(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -290,37 +263,6 @@ impl Config {
     }
 }
 
-/// The first invalid key of a section and why, e.g. `bronze.flush.max_buffer_mb`, "must be
-/// above 0"; [`Config::validate`] adds where the value came from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct KeyError {
-    pub key: String,
-    pub reason: String,
-}
-
-impl KeyError {
-    pub fn of(key: impl Into<String>, reason: impl Into<String>) -> Self {
-        Self {
-            key: key.into(),
-            reason: reason.into(),
-        }
-    }
-}
-
-impl LakeConfig {
-    pub fn validate(&self) -> Result<(), KeyError> {
-        Lake::from_config(self, Path::new("."))
-            .map_err(|e| KeyError::of("lake.root", e.to_string()))?;
-        if !is_identifier(&self.app_id, true) {
-            return Err(KeyError::of(
-                "lake.app_id",
-                format!("`{}` must be letters, digits, `_`, `-` or `.`", self.app_id),
-            ));
-        }
-        Ok(())
-    }
-}
-
 impl KafkaConfig {
     pub fn validate(&self) -> Result<(), KeyError> {
         if self.bootstrap_servers.trim().is_empty() {
@@ -414,17 +356,6 @@ fn describe_origin(file: Option<&Path>, overrides: &[String]) -> String {
         parts.push(format!("overrides {}", overrides.join(", ")));
     }
     parts.join(" + ")
-}
-
-fn is_identifier(s: &str, allow_dash_dot: bool) -> bool {
-    !s.is_empty()
-        && s.len() <= 249
-        && s.chars().all(|c| {
-            c.is_ascii_lowercase()
-                || c.is_ascii_digit()
-                || c == '_'
-                || (allow_dash_dot && (c == '-' || c == '.' || c.is_ascii_uppercase()))
-        })
 }
 
 mod bronze;

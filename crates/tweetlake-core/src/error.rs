@@ -42,3 +42,20 @@ pub enum CoreError {
     #[error("{0}")]
     Query(String),
 }
+
+/// The first invalid key of a section and why, e.g. `bronze.flush.max_buffer_mb`, "must be
+/// above 0"; [`Config::validate`] adds where the value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl KeyError {
+    pub fn of(key: impl Into<String>, reason: impl Into<String>) -> Self {
+        Self {
+            key: key.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,15 +1,57 @@
 //! Where each table of the lake lives: `<root>/<layer>/<name>` for Delta tables and
 //! `<root>/parquet/<name>` for the optional plain-Parquet copy of bronze.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::config::LakeConfig;
-use crate::error::CoreError;
+use crate::error::{CoreError, KeyError};
 use crate::retry::RetryPolicy;
-use crate::tables::Layer;
+use crate::tables::{is_identifier, Layer};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LakeConfig {
+    /// `file://./lake`, an absolute path, or `s3://bucket/prefix`.
+    pub root: String,
+    /// Extra object-store options (e.g. `aws_endpoint_url`); AWS_* environment variables also apply.
+    pub storage_options: BTreeMap<String, String>,
+    /// How often a promotion or maintenance step runs again when another writer's commit to the
+    /// same table conflicted with its own (a compaction beside a merge), waiting 0.5 s, 1 s, 2 s …
+    /// (at most 30 s) in between. 0 fails at the first conflict.
+    pub conflict_retries: u32,
+    /// The lake's id, which starts every Delta `txn` application id its readers record (see
+    /// `txn::Consumer`): two deployments writing one lake need different ids. Was
+    /// `bronze.app_id`, which is still read, with a deprecation warning.
+    pub app_id: String,
+}
+
+impl Default for LakeConfig {
+    fn default() -> Self {
+        Self {
+            root: "file://./lake".into(),
+            storage_options: BTreeMap::new(),
+            conflict_retries: 5,
+            app_id: "tweetlake".into(),
+        }
+    }
+}
+
+impl LakeConfig {
+    pub fn validate(&self) -> Result<(), KeyError> {
+        Lake::from_config(self, Path::new("."))
+            .map_err(|e| KeyError::of("lake.root", e.to_string()))?;
+        if !is_identifier(&self.app_id, true) {
+            return Err(KeyError::of(
+                "lake.app_id",
+                format!("`{}` must be letters, digits, `_`, `-` or `.`", self.app_id),
+            ));
+        }
+        Ok(())
+    }
+}
 
 /// The lake root, resolved to an absolute URL, plus the object-store options to open it with.
 #[derive(Debug, Clone)]

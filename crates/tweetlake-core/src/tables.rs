@@ -147,6 +147,19 @@ pub mod bronze {
     }
 }
 
+/// A name the lake and Kafka both take: lower_snake_case, or with `allow_dash_dot` also `-`,
+/// `.` and capitals (Kafka topics, the lake's id); at most 249 characters (Kafka's limit).
+pub(crate) fn is_identifier(s: &str, allow_dash_dot: bool) -> bool {
+    !s.is_empty()
+        && s.len() <= 249
+        && s.chars().all(|c| {
+            c.is_ascii_lowercase()
+                || c.is_ascii_digit()
+                || c == '_'
+                || (allow_dash_dot && (c == '-' || c == '.' || c.is_ascii_uppercase()))
+        })
+}
+
 /// What orders a table's rows in time, for gold's incremental windows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeColumn {

@@ -6,6 +6,7 @@
 mod entities;
 pub mod envelope;
 mod extract;
+mod fields;
 mod message;
 mod model;
 mod place;
@@ -15,7 +16,8 @@ mod v2;
 
 pub use envelope::{probe, probe_str, Envelope, MessageKind};
 pub use extract::{extract_cashtags, extract_hashtags, extract_mentions, extract_urls, Extracted};
-pub use message::{parse_message, Message, ParseError};
+pub use fields::ParseError;
+pub use message::{parse_message, Message};
 pub use model::{ApiVersion, Coordinates, Metrics, Place, Rule, Tweet, UrlEntity};
 pub use place::city_region;
 pub use text::clean_text;

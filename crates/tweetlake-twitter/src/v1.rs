@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::entities::{Entities, V1_NAMES};
-use crate::message::{id, strings, time_us, ParseError};
+use crate::fields::{id, strings, time_us, ParseError};
 use crate::model::{ApiVersion, Coordinates, Metrics, Place, Tweet};
 use crate::place::city_region;
 use crate::text::clean_text;

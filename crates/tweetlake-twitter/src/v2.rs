@@ -5,7 +5,7 @@
 use serde_json::Value;
 
 use crate::entities::{Entities, V2_NAMES};
-use crate::message::{id, time_us, ParseError};
+use crate::fields::{id, time_us, ParseError};
 use crate::model::{ApiVersion, Metrics, Rule, Tweet};
 use crate::text::clean_text;
 use crate::v1::{coordinates, make_place};
