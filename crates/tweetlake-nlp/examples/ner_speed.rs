@@ -9,8 +9,9 @@
 use std::path::Path;
 use std::time::Instant;
 
+use tweetlake_nlp::analysis::Analyzer;
 use tweetlake_nlp::ner::conll::read_conll;
-use tweetlake_nlp::ner::{LabelMap, NerModel, Precision};
+use tweetlake_nlp::ner::{LabelMap, Precision};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -46,7 +47,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|s| s.words.join(" "))
             .collect()
     };
-    let mut model = NerModel::load(Path::new(model), &labels, batch)?;
+    let mut model = Analyzer::load(Path::new(model), &labels, batch)?;
     if sentiment != "head" {
         model = model.without_sentiment();
     } else if model.sentiment_model().is_none() {

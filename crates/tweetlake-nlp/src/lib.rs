@@ -1,7 +1,9 @@
 //! Text analytics for silver: named entities and sentiment over cleaned tweet text.
-//! Owns the NER model (training, evaluation, batched inference through rust-bert/tch) and
-//! VADER sentiment; it knows nothing of Delta, Kafka or the tweet JSON.
+//! Owns the NER model (training, evaluation, batched inference through rust-bert/tch), VADER and
+//! the trained sentiment head, and `analysis`, which runs both in one encoder pass; it knows
+//! nothing of Delta, Kafka or the tweet JSON.
 
+pub mod analysis;
 pub mod ner;
 pub mod sentiment;
 

@@ -9,8 +9,9 @@
 
 use std::path::{Path, PathBuf};
 
+use tweetlake_nlp::analysis::Analyzer;
 use tweetlake_nlp::ner::manifest::Manifest;
-use tweetlake_nlp::ner::{EntityLabel, LabelMap, NerModel};
+use tweetlake_nlp::ner::{EntityLabel, LabelMap};
 use tweetlake_nlp::sentiment::head_manifest::{
     encoder_recipe, install, HeadHyper, HeadManifest, HEAD_MANIFEST_FILE, HEAD_WEIGHTS_FILE,
 };
@@ -123,8 +124,8 @@ fn options(dir: &Path, out: PathBuf) -> HeadTrainOptions {
     }
 }
 
-fn load(dir: &Path) -> Result<NerModel, tweetlake_nlp::NlpError> {
-    NerModel::load(dir, &LabelMap::default(), 16)
+fn load(dir: &Path) -> Result<Analyzer, tweetlake_nlp::NlpError> {
+    Analyzer::load(dir, &LabelMap::default(), 16)
 }
 
 #[test]
@@ -134,7 +135,7 @@ fn a_trained_head_labels_in_the_entity_pass_and_retrains_identically() {
     let opts = options(tmp.path(), model_dir.clone());
     let mut encoder = load(&model_dir).unwrap();
     assert!(encoder.sentiment_model().is_none());
-    let manifest = train_head(&mut encoder, &model_dir, &opts, |_| {}).unwrap();
+    let manifest = train_head(encoder.model_mut(), &model_dir, &opts, |_| {}).unwrap();
     assert_eq!(manifest.train_data[0].sentences, 90);
     assert_eq!(manifest.dev_scores[0].data.sentences, 30);
     assert!(manifest.chosen_epoch >= 1 && manifest.chosen_epoch <= 30);
@@ -172,13 +173,13 @@ fn a_trained_head_labels_in_the_entity_pass_and_retrains_identically() {
         .any(|e| e.text == "Barack Obama" && e.label == EntityLabel::Per));
     assert_eq!(
         got.iter().map(|a| a.entities.clone()).collect::<Vec<_>>(),
-        model.entities(&texts).unwrap()
+        model.model_mut().entities(&texts).unwrap()
     );
 
     // Same data, seed and (cached) vectors: the same head, byte for byte.
     let again = tmp.path().join("again");
     let second = train_head(
-        &mut encoder,
+        encoder.model_mut(),
         &model_dir,
         &options(tmp.path(), again.clone()),
         |_| {},
@@ -200,7 +201,7 @@ fn a_head_for_another_encoder_is_refused() {
     // With a hidden layer this time: it saves and loads too.
     let mut opts = options(tmp.path(), head_dir.clone());
     opts.hyper.hidden = 16;
-    train_head(&mut encoder, &model_dir, &opts, |_| {}).unwrap();
+    train_head(encoder.model_mut(), &model_dir, &opts, |_| {}).unwrap();
     install(&head_dir, &model_dir).unwrap();
     assert!(load(&model_dir).unwrap().sentiment_model().is_some());
 

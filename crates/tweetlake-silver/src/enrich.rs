@@ -6,14 +6,15 @@ use std::path::Path;
 use tracing::info_span;
 use tweetlake_core::config::{NerConfig, NerPrecision, SentimentMethod, SilverConfig};
 use tweetlake_core::Progress;
+use tweetlake_nlp::analysis::Analyzer;
 use tweetlake_nlp::ner::hub::resolve_model;
-use tweetlake_nlp::ner::{LabelMap, ModelInfo, NerModel, Precision};
+use tweetlake_nlp::ner::{LabelMap, ModelInfo, Precision};
 use tweetlake_nlp::sentiment::{self, SentimentScorer};
 
 use crate::rows::TweetRows;
 use crate::SilverError;
 
-async fn load_ner(config: &NerConfig) -> Result<NerModel, SilverError> {
+async fn load_ner(config: &NerConfig) -> Result<Analyzer, SilverError> {
     let fail = |e: &dyn std::fmt::Display| {
         SilverError::Ner(format!(
             "silver.ner.model `{}`: {e} (train one with scripts/setup-ner.sh, or set silver.ner.enabled = false)",
@@ -25,7 +26,7 @@ async fn load_ner(config: &NerConfig) -> Result<NerModel, SilverError> {
     let dir = resolve_model(&config.model, &config.hub_url, Path::new(&config.hub_cache))
         .await
         .map_err(|e| fail(&e))?;
-    let mut model = NerModel::load(&dir, &labels, config.batch_size).map_err(|e| fail(&e))?;
+    let mut model = Analyzer::load(&dir, &labels, config.batch_size).map_err(|e| fail(&e))?;
     model
         .set_precision(precision(config.precision))
         .map_err(|e| fail(&e))?;
@@ -56,7 +57,7 @@ enum SentimentBy {
 /// always (an error when it has none), `vader` never.
 pub fn sentiment_from_head(
     method: SentimentMethod,
-    model: Option<&NerModel>,
+    model: Option<&Analyzer>,
 ) -> Result<bool, SilverError> {
     let has_head = model.is_some_and(|m| m.sentiment_model().is_some());
     match method {
@@ -81,7 +82,7 @@ pub fn method_name(head: Option<&ModelInfo>) -> String {
 }
 
 pub struct Enricher {
-    ner: Option<NerModel>,
+    ner: Option<Analyzer>,
     sentiment: Option<SentimentBy>,
 }
 
@@ -102,7 +103,7 @@ impl Enricher {
         };
         if !matches!(sentiment, Some(SentimentBy::Head)) {
             // A head nobody reads would only cost time.
-            ner = ner.map(NerModel::without_sentiment);
+            ner = ner.map(Analyzer::without_sentiment);
         }
         Ok(Self { ner, sentiment })
     }

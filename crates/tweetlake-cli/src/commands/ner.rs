@@ -5,10 +5,11 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use tweetlake_core::config::Config;
+use tweetlake_nlp::analysis::Analyzer;
 use tweetlake_nlp::ner::conll::read_conll;
 use tweetlake_nlp::ner::hub::resolve_model;
 use tweetlake_nlp::ner::manifest::Hyper;
-use tweetlake_nlp::ner::{self, LabelMap, NerModel, TrainOptions};
+use tweetlake_nlp::ner::{self, LabelMap, TrainOptions};
 
 use crate::cli::{NerAction, NerTrainArgs};
 
@@ -67,13 +68,13 @@ pub(crate) async fn load(
     config: &Config,
     labels: &LabelMap,
     flag: Option<String>,
-) -> Result<NerModel> {
+) -> Result<Analyzer> {
     let ner = &config.silver.ner;
     let spec = flag.unwrap_or_else(|| ner.model.clone());
     let dir = resolve_model(&spec, &ner.hub_url, Path::new(&ner.hub_cache))
         .await
         .with_context(|| format!("resolving the NER model `{spec}`"))?;
-    let mut model = NerModel::load(&dir, labels, ner.batch_size)
+    let mut model = Analyzer::load(&dir, labels, ner.batch_size)
         .with_context(|| format!("loading the NER model in {}", dir.display()))?;
     model.set_precision(tweetlake_silver::enrich::precision(ner.precision))?;
     model.set_workers(ner.threads)?;
@@ -139,7 +140,8 @@ fn train(config: &Config, labels: &LabelMap, a: NerTrainArgs) -> Result<()> {
 
 /// Both scores of each file: what silver would store (the number users get) and, for
 /// comparison with published token-level results, the CoNLL word-level score.
-fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()> {
+fn eval(model: Analyzer, labels: &LabelMap, files: &[PathBuf]) -> Result<()> {
+    let mut model = model.into_model();
     for file in files {
         let sentences = read_conll(file, labels)?;
         let started = std::time::Instant::now();
@@ -160,7 +162,7 @@ fn eval(mut model: NerModel, labels: &LabelMap, files: &[PathBuf]) -> Result<()>
     Ok(())
 }
 
-fn tag(mut model: NerModel, texts: &[String]) -> Result<()> {
+fn tag(mut model: Analyzer, texts: &[String]) -> Result<()> {
     for (text, found) in texts.iter().zip(model.analyse(texts)?) {
         println!("{text}");
         if let Some(s) = found.sentiment {

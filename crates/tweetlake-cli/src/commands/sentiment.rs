@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use tweetlake_core::config::{Config, SentimentMethod};
-use tweetlake_nlp::ner::NerModel;
+use tweetlake_nlp::analysis::Analyzer;
 use tweetlake_nlp::sentiment::eval::Confusion;
 use tweetlake_nlp::sentiment::head_manifest::HeadHyper;
 use tweetlake_nlp::sentiment::labelled::{read_labelled, Labelled};
@@ -61,7 +61,7 @@ fn read_cleaned(path: &Path) -> Result<LabelledFile> {
     })
 }
 
-async fn load_model(config: &Config, dir: Option<String>) -> Result<NerModel> {
+async fn load_model(config: &Config, dir: Option<String>) -> Result<Analyzer> {
     let labels = super::ner::label_map(config, None)?;
     super::ner::load(config, &labels, dir).await
 }
@@ -118,7 +118,7 @@ async fn train(config: &Config, a: SentimentTrainArgs) -> Result<()> {
         .unwrap_or_else(|| PathBuf::from(&config.silver.ner.model));
     let mut model = load_model(config, Some(model_dir.display().to_string()))
         .await?
-        .without_sentiment();
+        .into_model();
     let opts = HeadTrainOptions {
         id: a.id,
         version: a.version,

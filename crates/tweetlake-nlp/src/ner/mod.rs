@@ -25,9 +25,11 @@ mod train;
 mod unbuilt;
 
 #[cfg(feature = "ner")]
+pub(crate) use model::distinct;
+#[cfg(feature = "ner")]
 pub(crate) use model::read_config;
 #[cfg(feature = "ner")]
-pub use model::{Analysis, NerModel};
+pub use model::{NerModel, TextPasses};
 #[cfg(feature = "ner")]
 pub(crate) use network::SENTENCE_VECTOR_VERSION;
 #[cfg(feature = "ner")]
@@ -35,7 +37,7 @@ pub use train::train;
 #[cfg(feature = "ner")]
 pub(crate) use train::SplitMix;
 #[cfg(not(feature = "ner"))]
-pub use unbuilt::{train, Analysis, NerModel};
+pub use unbuilt::{train, NerModel};
 
 /// What `tweetlake ner train` needs.
 #[derive(Debug, Clone)]

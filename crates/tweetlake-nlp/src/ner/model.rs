@@ -1,6 +1,6 @@
-//! Loads a token-classification model directory (config.json, model.safetensors, vocab.txt,
-//! and a sentiment head when one was trained on it) and analyses texts in length-sorted batches:
-//! one encoder pass gives each text's entities and, with a head, its sentiment.
+//! Loads a token-classification model directory (config.json, model.safetensors, vocab.txt) and
+//! tags texts in length-sorted batches: one encoder pass gives each text's entities and, when
+//! asked, its sentence vector (what a sentiment head reads).
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -15,8 +15,6 @@ use super::network::{has_case_embeddings, sentence_vector, Tagger};
 use super::precision::Precision;
 use super::words::{split_words, Word};
 use super::{entities_from_tags, Entity};
-use crate::sentiment::head::SentimentHead;
-use crate::sentiment::Sentiment;
 use crate::NlpError;
 
 /// A sentence's words, each with its tag and probability.
@@ -29,18 +27,10 @@ struct Pass {
     vector: Vec<f32>,
 }
 
-/// One pass over distinct texts: each one's entities and sentence vector.
-struct TextPasses {
-    entities: Vec<Vec<Entity>>,
-    vectors: Vec<Vec<f32>>,
-}
-
-/// Everything silver stores from one text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Analysis {
-    pub entities: Vec<Entity>,
-    /// `None` when the model has no sentiment head.
-    pub sentiment: Option<Sentiment>,
+/// One pass over distinct texts: each one's entities and sentence vector (empty unless asked).
+pub struct TextPasses {
+    pub entities: Vec<Vec<Entity>>,
+    pub vectors: Vec<Vec<f32>>,
 }
 
 /// One copy of the network; each worker thread runs its own (libtorch tensors are not `Sync`).
@@ -78,7 +68,6 @@ pub struct NerModel {
     pieces: WordPieces,
     tags: Vec<Tag>,
     info: ModelInfo,
-    head: Option<SentimentHead>,
     batch_size: usize,
     device: Device,
     precision: Precision,
@@ -136,7 +125,6 @@ impl NerModel {
         let precision = Precision::Float32;
         let replicas = vec![Replica::load(dir, &config, case, device, precision)?];
         let info = manifest::model_info(dir)?;
-        let head = SentimentHead::load_beside(dir, manifest.as_ref(), &info)?;
         Ok(Self {
             replicas,
             config,
@@ -145,7 +133,6 @@ impl NerModel {
             pieces,
             tags,
             info,
-            head,
             batch_size: batch_size.max(1),
             device,
             precision,
@@ -154,17 +141,6 @@ impl NerModel {
 
     pub fn info(&self) -> &ModelInfo {
         &self.info
-    }
-
-    /// The identity of the sentiment head, for silver's commits.
-    pub fn sentiment_model(&self) -> Option<&ModelInfo> {
-        self.head.as_ref().map(SentimentHead::info)
-    }
-
-    /// Drops the sentiment head: passes give entities only.
-    pub fn without_sentiment(mut self) -> Self {
-        self.head = None;
-        self
     }
 
     /// Runs the model in `precision` from now on. To bfloat16 the loaded weights are converted in
@@ -199,44 +175,16 @@ impl NerModel {
         self.precision
     }
 
-    /// Entities in each text, in input order.
+    /// Entities in each text, in input order; identical texts (a retweet carries its
+    /// original's text) are tagged once.
     pub fn entities<S: AsRef<str>>(&mut self, texts: &[S]) -> Result<Vec<Vec<Entity>>, NlpError> {
-        Ok(self
-            .analyse(texts)?
-            .into_iter()
-            .map(|a| a.entities)
-            .collect())
-    }
-
-    /// Entities and (with a head) sentiment of each text, in input order, from one encoder pass
-    /// per text. Identical texts (a retweet carries its original's text) are analysed once.
-    pub fn analyse<S: AsRef<str>>(&mut self, texts: &[S]) -> Result<Vec<Analysis>, NlpError> {
         let (unique, index) = distinct(texts);
-        let TextPasses {
-            entities: found,
-            vectors,
-        } = self.pass_texts(&unique, self.head.is_some())?;
-        let sentiments: Vec<Option<Sentiment>> = match &self.head {
-            Some(head) => head
-                .classify(&vectors, &unique)?
-                .into_iter()
-                .map(Some)
-                .collect(),
-            None => vec![None; unique.len()],
-        };
-        let analyses: Vec<Analysis> = found
-            .into_iter()
-            .zip(sentiments)
-            .map(|(entities, sentiment)| Analysis {
-                entities,
-                sentiment,
-            })
-            .collect();
-        Ok(index.into_iter().map(|i| analyses[i].clone()).collect())
+        let found = self.pass_texts(&unique, false)?.entities;
+        Ok(index.into_iter().map(|i| found[i].clone()).collect())
     }
 
     /// Each text's sentence vector (the mean-pooled hidden state the sentiment head reads),
-    /// computed exactly as [`NerModel::analyse`] computes it.
+    /// computed exactly as an analysis pass computes it.
     pub fn sentence_vectors<S: AsRef<str>>(
         &mut self,
         texts: &[S],
@@ -247,7 +195,7 @@ impl NerModel {
     }
 
     /// One pass over distinct texts: their entities and, if `vectors`, their sentence vectors.
-    fn pass_texts(&mut self, texts: &[&str], vectors: bool) -> Result<TextPasses, NlpError> {
+    pub fn pass_texts(&mut self, texts: &[&str], vectors: bool) -> Result<TextPasses, NlpError> {
         let words: Vec<Vec<Word>> = texts.iter().map(|t| split_words(t)).collect();
         // Links hold no entities but cost the model a dozen word pieces each: they are left out
         // and tagged O, which also keeps an entity from spanning one.
@@ -454,7 +402,8 @@ fn forward(
 }
 
 /// The distinct texts in first-seen order, and each input's place among them.
-fn distinct<S: AsRef<str>>(texts: &[S]) -> (Vec<&str>, Vec<usize>) {
+/// The distinct texts, and for each input the index of its text among them.
+pub(crate) fn distinct<S: AsRef<str>>(texts: &[S]) -> (Vec<&str>, Vec<usize>) {
     let mut unique: Vec<&str> = Vec::new();
     let mut slot: HashMap<&str, usize> = HashMap::new();
     let index = texts

@@ -4,15 +4,7 @@
 use std::path::Path;
 
 use super::{Entity, LabelMap, ModelInfo, Precision, Tag, TrainOptions, TrainProgress};
-use crate::sentiment::Sentiment;
 use crate::NlpError;
-
-/// Everything silver stores from one text.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Analysis {
-    pub entities: Vec<Entity>,
-    pub sentiment: Option<Sentiment>,
-}
 
 pub enum NerModel {}
 
@@ -34,15 +26,6 @@ impl NerModel {
     }
     pub fn entities<S: AsRef<str>>(&mut self, _texts: &[S]) -> Result<Vec<Vec<Entity>>, NlpError> {
         match *self {}
-    }
-    pub fn analyse<S: AsRef<str>>(&mut self, _texts: &[S]) -> Result<Vec<Analysis>, NlpError> {
-        match *self {}
-    }
-    pub fn sentiment_model(&self) -> Option<&ModelInfo> {
-        match *self {}
-    }
-    pub fn without_sentiment(self) -> Self {
-        match self {}
     }
     pub fn tag_words<S: AsRef<str>>(
         &mut self,
