@@ -1,9 +1,10 @@
 //! Counters and gauges of the ingester, rendered in the Prometheus text format for the endpoint in
 //! `tweetlake_core::metrics_http`.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+use tweetlake_core::metrics_text::{Exposition, Kind};
 
 use crate::chunk::TopicPartition;
 
@@ -50,7 +51,6 @@ pub struct Metrics {
 impl Metrics {
     /// Prometheus text exposition format.
     pub fn render(&self) -> String {
-        let mut out = String::new();
         let counters: [Counter; 8] = [
             (
                 "tweetlake_bronze_offset_gaps_total",
@@ -91,58 +91,88 @@ impl Metrics {
                 |t| &t.buffered_bytes,
             ),
         ];
+        let mut e = Exposition::default();
         for (name, help, get) in counters {
             let kind = if name.ends_with("_total") {
-                "counter"
+                Kind::Counter
             } else {
-                "gauge"
+                Kind::Gauge
             };
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+            e.family(name, kind, help);
             for t in &self.tables {
-                let _ = writeln!(
-                    out,
-                    "{name}{{table=\"{}\"}} {}",
-                    t.table,
-                    get(t).load(Ordering::Relaxed)
-                );
+                e.sample(name, &[("table", &t.table)], get(t).load(Ordering::Relaxed));
             }
         }
         let name = "tweetlake_bronze_commit_seconds";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Time spent in Delta commits\n# TYPE {name} summary"
-        );
+        e.family(name, Kind::Summary, "Time spent in Delta commits");
         for t in &self.tables {
             let micros = t.commit_micros.load(Ordering::Relaxed);
-            let _ = writeln!(
-                out,
-                "{name}_sum{{table=\"{}\"}} {}",
-                t.table,
-                micros as f64 / 1e6
-            );
-            let _ = writeln!(
-                out,
-                "{name}_count{{table=\"{}\"}} {}",
-                t.table,
-                t.commits.load(Ordering::Relaxed)
-            );
+            let table = [("table", t.table.as_str())];
+            e.sample(&format!("{name}_sum"), &table, micros as f64 / 1e6)
+                .sample(
+                    &format!("{name}_count"),
+                    &table,
+                    t.commits.load(Ordering::Relaxed),
+                );
         }
         let name = "tweetlake_bronze_partition_lag";
-        let _ = writeln!(
-            out,
-            "# HELP {name} Broker end offset minus next offset to ingest\n# TYPE {name} gauge"
+        e.family(
+            name,
+            Kind::Gauge,
+            "Broker end offset minus next offset to ingest",
         );
         for t in &self.tables {
             if let Ok(lags) = t.lag.lock() {
                 for (tp, lag) in lags.iter() {
-                    let _ = writeln!(
-                        out,
-                        "{name}{{table=\"{}\",topic=\"{}\",partition=\"{}\"}} {lag}",
-                        t.table, tp.topic, tp.partition
+                    let partition = tp.partition.to_string();
+                    e.sample(
+                        name,
+                        &[
+                            ("table", &t.table),
+                            ("topic", &tp.topic),
+                            ("partition", &partition),
+                        ],
+                        lag,
                     );
                 }
             }
         }
-        out
+        e.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_family_renders_per_table() {
+        let t = TableMetrics::new("tweets");
+        t.rows.store(5, Ordering::Relaxed);
+        t.commits.store(3, Ordering::Relaxed);
+        t.commit_micros.store(1_500_000, Ordering::Relaxed);
+        t.buffered_bytes.store(64, Ordering::Relaxed);
+        let tp = TopicPartition {
+            topic: "t".into(),
+            partition: 2,
+        };
+        t.set_lag(vec![(tp, 7)]);
+        let text = Metrics {
+            tables: vec![Arc::new(t)],
+        }
+        .render();
+        for line in [
+            "# HELP tweetlake_bronze_rows_total Rows committed to the bronze table\n\
+             # TYPE tweetlake_bronze_rows_total counter\n\
+             tweetlake_bronze_rows_total{table=\"tweets\"} 5\n",
+            "# TYPE tweetlake_bronze_buffered_bytes gauge\ntweetlake_bronze_buffered_bytes{table=\"tweets\"} 64\n",
+            "# TYPE tweetlake_bronze_commit_seconds summary\n\
+             tweetlake_bronze_commit_seconds_sum{table=\"tweets\"} 1.5\n\
+             tweetlake_bronze_commit_seconds_count{table=\"tweets\"} 3\n",
+            "tweetlake_bronze_partition_lag{table=\"tweets\",topic=\"t\",partition=\"2\"} 7\n",
+        ] {
+            assert!(text.contains(line), "{line}\nnot in\n{text}");
+        }
+        assert_eq!(text.matches("# TYPE").count(), 10);
     }
 }

@@ -10,6 +10,7 @@ pub mod delta;
 pub mod error;
 pub mod lake;
 pub mod metrics_http;
+pub mod metrics_text;
 pub mod progress;
 pub mod retry;
 pub mod tables;

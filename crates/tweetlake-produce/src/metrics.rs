@@ -1,8 +1,9 @@
 //! The producer's counters in the Prometheus text format, for `tweetlake_core::metrics_http`.
 
-use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
+
+use tweetlake_core::metrics_text::{Exposition, Kind};
 
 use crate::sink::SinkMetrics;
 use crate::xapi::stream::StreamMetrics;
@@ -14,7 +15,7 @@ pub struct ProduceMetrics {
     pub stream: Option<Arc<StreamMetrics>>,
 }
 
-type Line<'a> = (&'static str, &'static str, &'static str, &'a AtomicU64);
+type Line<'a> = (&'static str, Kind, &'static str, &'a AtomicU64);
 
 impl ProduceMetrics {
     pub fn render(&self) -> String {
@@ -22,61 +23,61 @@ impl ProduceMetrics {
         let mut lines: Vec<Line> = vec![
             (
                 "received_total",
-                "counter",
+                Kind::Counter,
                 "Messages taken from the source after the filters",
                 &s.received,
             ),
             (
                 "filtered_total",
-                "counter",
+                Kind::Counter,
                 "Messages left out by produce.filter",
                 &s.filtered,
             ),
             (
                 "produced_total",
-                "counter",
+                Kind::Counter,
                 "Messages handed to the Kafka producer",
                 &s.produced,
             ),
             (
                 "delivered_total",
-                "counter",
+                Kind::Counter,
                 "Messages the brokers acknowledged",
                 &s.delivered,
             ),
             (
                 "failed_total",
-                "counter",
+                Kind::Counter,
                 "Deliveries that failed (then spooled)",
                 &s.failed,
             ),
             (
                 "spooled_total",
-                "counter",
+                Kind::Counter,
                 "Messages written to the disk spool",
                 &s.spooled,
             ),
             (
                 "replayed_total",
-                "counter",
+                Kind::Counter,
                 "Messages sent again from the spool",
                 &s.replayed,
             ),
             (
                 "possible_duplicates_total",
-                "counter",
+                Kind::Counter,
                 "Replayed messages the broker may already have had",
                 &s.possible_duplicates,
             ),
             (
                 "spool_bytes",
-                "gauge",
+                Kind::Gauge,
                 "Bytes in the disk spool",
                 &s.spool_bytes,
             ),
             (
                 "broker_reconnects_total",
-                "counter",
+                Kind::Counter,
                 "Times the brokers came back",
                 &s.reconnects,
             ),
@@ -85,58 +86,57 @@ impl ProduceMetrics {
             lines.extend::<[Line; 7]>([
                 (
                     "stream_connects_total",
-                    "counter",
+                    Kind::Counter,
                     "X API stream connections",
                     &x.connects,
                 ),
                 (
                     "stream_reconnects_total",
-                    "counter",
+                    Kind::Counter,
                     "X API stream reconnects",
                     &x.reconnects,
                 ),
                 (
                     "stream_stalls_total",
-                    "counter",
+                    Kind::Counter,
                     "Streams silent past stall_timeout",
                     &x.stalls,
                 ),
                 (
                     "stream_keep_alives_total",
-                    "counter",
+                    Kind::Counter,
                     "Keep-alive newlines",
                     &x.keep_alives,
                 ),
                 (
                     "stream_truncated_total",
-                    "counter",
+                    Kind::Counter,
                     "Lines cut off by a disconnect",
                     &x.truncated,
                 ),
                 (
                     "stream_http_errors_total",
-                    "counter",
+                    Kind::Counter,
                     "Retried HTTP errors",
                     &x.http_errors,
                 ),
                 (
                     "stream_rate_limited_total",
-                    "counter",
+                    Kind::Counter,
                     "HTTP 429 replies",
                     &x.rate_limited,
                 ),
             ]);
         }
-        let mut out = String::new();
+        let mut e = Exposition::default();
         for (name, kind, help, value) in lines {
-            let _ = writeln!(out, "# HELP tweetlake_produce_{name} {help}");
-            let _ = writeln!(out, "# TYPE tweetlake_produce_{name} {kind}");
-            let _ = writeln!(
-                out,
-                "tweetlake_produce_{name} {}",
-                value.load(Ordering::Relaxed)
+            e.single(
+                &format!("tweetlake_produce_{name}"),
+                kind,
+                help,
+                value.load(Ordering::Relaxed),
             );
         }
-        out
+        e.finish()
     }
 }

@@ -1,7 +1,9 @@
 //! Counters of `tweetlake serve`, rendered for Prometheus.
 
 use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::Mutex;
+use tweetlake_core::metrics_text::{Exposition, Kind};
 
 #[derive(Debug, Default)]
 pub struct ServeMetrics {
@@ -64,70 +66,74 @@ impl ServeMetrics {
     }
 
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let mut counter = |name: &str, help: &str, v: &AtomicU64| {
-            out.push_str(&format!(
-                "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}\n",
-                v.load(Ordering::Relaxed)
-            ));
-        };
-        counter(
-            "tweetlake_serve_statements_total",
-            "SQL statements received over the Postgres wire.",
-            &self.statements,
+        let mut e = Exposition::default();
+        let counters = [
+            (
+                "tweetlake_serve_statements_total",
+                "SQL statements received over the Postgres wire.",
+                &self.statements,
+            ),
+            (
+                "tweetlake_serve_refused_total",
+                "Statements refused because they would write.",
+                &self.refused,
+            ),
+            (
+                "tweetlake_serve_limited_total",
+                "Statements stopped by a limit (statement timeout, memory, result rows).",
+                &self.limited,
+            ),
+            (
+                "tweetlake_serve_connections_refused_total",
+                "Postgres connections refused at serve.max_connections.",
+                &self.connections_refused,
+            ),
+            (
+                "tweetlake_serve_http_unauthorized_total",
+                "HTTP requests refused for want of the login or the metrics token.",
+                &self.http_unauthorized,
+            ),
+            (
+                "tweetlake_serve_http_requests_total",
+                "HTTP requests served.",
+                &self.http_requests,
+            ),
+            (
+                "tweetlake_serve_http_errors_total",
+                "HTTP requests answered with an error.",
+                &self.http_errors,
+            ),
+            (
+                "tweetlake_serve_refreshes_total",
+                "Reloads of the lake's tables.",
+                &self.refreshes,
+            ),
+            (
+                "tweetlake_serve_refresh_failures_total",
+                "Reloads that failed.",
+                &self.refresh_failures,
+            ),
+        ];
+        for (name, help, value) in counters {
+            e.single(name, Kind::Counter, help, value.load(Ordering::Relaxed));
+        }
+        e.single(
+            "tweetlake_serve_tables",
+            Kind::Gauge,
+            "Tables registered at the last reload.",
+            self.tables.load(Ordering::Relaxed),
         );
-        counter(
-            "tweetlake_serve_refused_total",
-            "Statements refused because they would write.",
-            &self.refused,
+        let lag = "tweetlake_lake_lag_seconds";
+        e.family(
+            lag,
+            Kind::Gauge,
+            "Now minus the newest event time per layer (gold.lake_freshness).",
         );
-        counter(
-            "tweetlake_serve_limited_total",
-            "Statements stopped by a limit (statement timeout, memory, result rows).",
-            &self.limited,
-        );
-        counter(
-            "tweetlake_serve_connections_refused_total",
-            "Postgres connections refused at serve.max_connections.",
-            &self.connections_refused,
-        );
-        counter(
-            "tweetlake_serve_http_unauthorized_total",
-            "HTTP requests refused for want of the login or the metrics token.",
-            &self.http_unauthorized,
-        );
-        counter(
-            "tweetlake_serve_http_requests_total",
-            "HTTP requests served.",
-            &self.http_requests,
-        );
-        counter(
-            "tweetlake_serve_http_errors_total",
-            "HTTP requests answered with an error.",
-            &self.http_errors,
-        );
-        counter(
-            "tweetlake_serve_refreshes_total",
-            "Reloads of the lake's tables.",
-            &self.refreshes,
-        );
-        counter(
-            "tweetlake_serve_refresh_failures_total",
-            "Reloads that failed.",
-            &self.refresh_failures,
-        );
-        out.push_str(&format!(
-            "# HELP tweetlake_serve_tables Tables registered at the last reload.\n# TYPE tweetlake_serve_tables gauge\ntweetlake_serve_tables {}\n",
-            self.tables.load(Ordering::Relaxed)
-        ));
-        out.push_str("# HELP tweetlake_lake_lag_seconds Now minus the newest event time per layer (gold.lake_freshness).\n# TYPE tweetlake_lake_lag_seconds gauge\n");
-        if let Ok(lag) = self.lag.lock() {
-            for (layer, seconds) in lag.iter() {
-                out.push_str(&format!(
-                    "tweetlake_lake_lag_seconds{{layer=\"{layer}\"}} {seconds}\n"
-                ));
+        if let Ok(layers) = self.lag.lock() {
+            for (layer, seconds) in layers.iter() {
+                e.sample(lag, &[("layer", layer)], seconds);
             }
         }
-        out
+        e.finish()
     }
 }
