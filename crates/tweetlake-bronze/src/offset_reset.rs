@@ -125,7 +125,7 @@ pub async fn reset_offsets(
             topic: &request.topic,
             partition,
         }
-        .app_id(&config.lake.app_id);
+        .app_id(lake.app_id());
         moves.push(OffsetMove {
             topic: request.topic.clone(),
             partition,
@@ -144,7 +144,7 @@ pub async fn reset_offsets(
                     topic: &m.topic,
                     partition: m.partition,
                 }
-                .app_id(&config.lake.app_id),
+                .app_id(lake.app_id()),
                 m.stored_after,
                 Some(chrono::Utc::now().timestamp_millis()),
             )

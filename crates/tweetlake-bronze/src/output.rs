@@ -53,7 +53,7 @@ impl TableLocation {
             main_url,
             quarantine_url,
             storage_options: lake.storage_options().clone(),
-            app_id: config.lake.app_id.clone(),
+            app_id: lake.app_id().to_string(),
         }
     }
 }

@@ -243,7 +243,7 @@ async fn promote_gold(
         full_refresh,
         progress: Progress::new("promote gold", output),
     };
-    let reports = tweetlake_gold::promote_gold(config, lake, &options)
+    let reports = tweetlake_gold::promote_gold(&config.gold, lake, &options)
         .await
         .context("promoting silver to gold")?;
     // Takes the progress line off the terminal before the summary.
@@ -310,7 +310,7 @@ async fn maintain(
         dry_run,
         progress: Progress::new("maintain", output),
     };
-    let reports = tweetlake_maintain::maintain(config, lake, &options)
+    let reports = tweetlake_maintain::maintain(&config.maintain, lake, &options)
         .await
         .context("maintaining the lake's tables")?;
     drop(options);

@@ -59,6 +59,7 @@ pub struct Lake {
     root: Url,
     storage_options: HashMap<String, String>,
     conflict_retry: RetryPolicy,
+    app_id: String,
 }
 
 impl Lake {
@@ -73,7 +74,14 @@ impl Lake {
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect(),
             conflict_retry: RetryPolicy::new(config.conflict_retries),
+            app_id: config.app_id.clone(),
         })
+    }
+
+    /// The lake's id (`lake.app_id`), which starts every `txn` id its readers record
+    /// (`crate::txn::Consumer::app_id`).
+    pub fn app_id(&self) -> &str {
+        &self.app_id
     }
 
     /// How to retry a step whose commit conflicted with another writer's (`lake.conflict_retries`).

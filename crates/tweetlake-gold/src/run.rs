@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use tracing::{info_span, warn, Instrument};
 use tweetlake_core::catalog::{register_table, LakeCatalog};
-use tweetlake_core::config::Config;
+use tweetlake_core::config::GoldConfig;
 use tweetlake_core::delta::{app_txn_version, data_changes, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::common::TableReference;
@@ -60,11 +60,11 @@ pub struct ModelReport {
 
 /// Runs the selected models of `config.gold.models_dir` against the lake.
 pub async fn promote_gold(
-    config: &Config,
+    config: &GoldConfig,
     lake: &Lake,
     options: &GoldOptions,
 ) -> Result<Vec<ModelReport>, GoldError> {
-    let graph = ModelGraph::load(std::path::Path::new(&config.gold.models_dir))?;
+    let graph = ModelGraph::load(std::path::Path::new(&config.models_dir))?;
     let models = graph.select(&options.models)?;
     let mut catalog = LakeCatalog::discover(lake).await?;
     check_sources(&models, &catalog)?;
@@ -79,7 +79,7 @@ pub async fn promote_gold(
         let name = TableName::new(Layer::Gold, &model.name);
         let url = lake.table_url(Layer::Gold, &model.name);
         let run = Run {
-            config,
+            lake,
             ctx: &ctx,
             catalog: &catalog,
             models: &models,
@@ -192,7 +192,7 @@ pub(crate) struct SourceState {
 
 /// What every model of one `promote gold` run shares.
 struct Run<'a> {
-    config: &'a Config,
+    lake: &'a Lake,
     /// Every lake table, for full rebuilds.
     ctx: &'a SessionContext,
     catalog: &'a LakeCatalog,
@@ -208,7 +208,7 @@ async fn run_model(
     gold: DeltaTable,
 ) -> Result<(ModelReport, Option<DeltaTable>), GoldError> {
     let Run {
-        config,
+        lake,
         ctx,
         catalog,
         models,
@@ -223,7 +223,7 @@ async fn run_model(
             reason: format!("reads `{name}`, which has no table"),
         })?;
         let source = name.to_string();
-        let app = Consumer::Gold { source: &source }.app_id(&config.lake.app_id);
+        let app = Consumer::Gold { source: &source }.app_id(lake.app_id());
         let consumed = app_txn_version(&gold, &app).await?;
         let current = table.version().map(|v| v as i64).unwrap_or(-1);
         sources.push(SourceState {

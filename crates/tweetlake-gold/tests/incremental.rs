@@ -113,7 +113,7 @@ impl Setup {
     }
 
     async fn gold(&self, options: GoldOptions) -> BTreeMap<String, RunKind> {
-        promote_gold(&self.config, &self.lake, &options)
+        promote_gold(&self.config.gold, &self.lake, &options)
             .await
             .unwrap()
             .into_iter()

@@ -5,7 +5,7 @@
 use std::num::NonZeroU64;
 
 use tracing::{info_span, warn, Instrument};
-use tweetlake_core::config::Config;
+use tweetlake_core::config::MaintainConfig;
 use tweetlake_core::delta::app_txn_version;
 use tweetlake_core::deltalake::checkpoints::{cleanup_metadata, create_checkpoint};
 use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
@@ -77,7 +77,7 @@ impl MaintainError {
 }
 
 pub async fn maintain(
-    config: &Config,
+    config: &MaintainConfig,
     lake: &Lake,
     options: &MaintainOptions,
 ) -> Result<Vec<TableReport>, MaintainError> {
@@ -95,10 +95,10 @@ pub async fn maintain(
         .filter(|n| options.tables.is_empty() || options.tables.contains(n))
         .cloned()
         .collect();
-    if config.maintain.vacuum {
+    if config.vacuum {
         for name in &names {
             if let Some(table) = catalog.get(name) {
-                check_retention(name, table, config.maintain.vacuum_retention_hours)?;
+                check_retention(name, table, config.vacuum_retention_hours)?;
             }
         }
     }
@@ -111,7 +111,7 @@ pub async fn maintain(
         };
         let span = info_span!("maintain", table = %name, step = i + 1, of = names.len());
         progress.step(name);
-        let consumers = readers_of(name, catalog.names(), &config.lake.app_id);
+        let consumers = readers_of(name, catalog.names(), lake.app_id());
         // A promotion that commits to the table meanwhile wins; maintain it again as it is then.
         // A table that still fails is reported and the others are maintained all the same: one
         // table's trouble must not leave the rest without checkpoints and vacuum.
@@ -166,7 +166,7 @@ pub async fn maintain(
 }
 
 async fn maintain_table(
-    config: &Config,
+    config: &MaintainConfig,
     catalog: &LakeCatalog,
     name: &TableName,
     table: DeltaTable,
@@ -196,7 +196,7 @@ async fn maintain_table(
     let table = if dry_run {
         table
     } else {
-        let target = NonZeroU64::new(config.maintain.target_file_size_mb.max(1) * 1024 * 1024)
+        let target = NonZeroU64::new(config.target_file_size_mb.max(1) * 1024 * 1024)
             .unwrap_or(NonZeroU64::MIN);
         progress.phase("compacting");
         let (table, metrics) = table
@@ -217,11 +217,11 @@ async fn maintain_table(
             .map_err(err("removing expired log files"))?;
         table
     };
-    if !config.maintain.vacuum {
+    if !config.vacuum {
         return Ok(report);
     }
     progress.phase("vacuuming");
-    let configured = config.maintain.vacuum_retention_hours;
+    let configured = config.vacuum_retention_hours;
     // Full mode also deletes orphans (files a crashed writer never committed, and removed files
     // whose expired tombstones a checkpoint dropped) once older than the retention. While a
     // consumer lags, tombstones older than the table's own retention may already be gone from

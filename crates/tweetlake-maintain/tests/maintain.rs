@@ -114,7 +114,7 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
     let before = rows(&silver).await;
     assert_eq!(before, (500, (0..500).sum()));
 
-    let reports = maintain(&config, &lake, &MaintainOptions::default())
+    let reports = maintain(&config.maintain, &lake, &MaintainOptions::default())
         .await
         .unwrap();
     let report = reports.iter().find(|r| r.table == "silver.tweets").unwrap();
@@ -174,7 +174,9 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
         dry_run: true,
         ..Default::default()
     };
-    let dry = maintain(&config, &lake, &only_silver).await.unwrap();
+    let dry = maintain(&config.maintain, &lake, &only_silver)
+        .await
+        .unwrap();
     assert_eq!(
         (dry.len(), dry[0].files_vacuumed, dry[0].files_compacted),
         (1, 5, 0)
@@ -184,7 +186,7 @@ async fn compacts_and_vacuums_only_what_no_consumer_needs() {
         dry_run: false,
         ..only_silver
     };
-    let done = maintain(&config, &lake, &wet).await.unwrap();
+    let done = maintain(&config.maintain, &lake, &wet).await.unwrap();
     assert_eq!(done[0].files_vacuumed, 5);
     assert_eq!(done[0].retention_raised_by, None);
     assert_eq!(parquet_files(), 1);
@@ -206,7 +208,7 @@ async fn refuses_a_retention_below_the_tables_own() {
         .write(vec![batch(10..20)])
         .await
         .unwrap();
-    let err = maintain(&config, &lake, &MaintainOptions::default())
+    let err = maintain(&config.maintain, &lake, &MaintainOptions::default())
         .await
         .unwrap_err();
     assert!(matches!(err, MaintainError::Refused { .. }), "{err}");
@@ -219,7 +221,7 @@ async fn refuses_a_retention_below_the_tables_own() {
         "{text}"
     );
     let err = maintain(
-        &config,
+        &config.maintain,
         &lake,
         &MaintainOptions {
             tables: vec![TableName::new(Layer::Gold, "nope")],
@@ -283,7 +285,7 @@ async fn a_failing_table_leaves_the_others_maintained() {
     let lost = broken.get_files_by_partitions(&[]).await.unwrap()[0].clone();
     std::fs::remove_file(dir.path().join("bronze/tweets").join(lost.as_ref())).unwrap();
 
-    let reports = maintain(&config, &lake, &MaintainOptions::default())
+    let reports = maintain(&config.maintain, &lake, &MaintainOptions::default())
         .await
         .unwrap();
     let failed = reports.iter().find(|r| r.table == "bronze.tweets").unwrap();

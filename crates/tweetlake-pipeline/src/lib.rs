@@ -162,7 +162,7 @@ async fn promote_round(config: &Config, lake: &Lake) -> Result<(), ()> {
         full_refresh: false,
         progress: Progress::new("promote gold", ProgressOutput::Log),
     };
-    match tweetlake_gold::promote_gold(config, lake, &options).await {
+    match tweetlake_gold::promote_gold(&config.gold, lake, &options).await {
         Ok(reports) => {
             reports.iter().for_each(|r| info!("{r}"));
             Ok(())
@@ -195,7 +195,7 @@ async fn maintenance(
             progress: Progress::new("maintain", ProgressOutput::Log),
             ..Default::default()
         };
-        let maintained = tweetlake_maintain::maintain(&config, &lake, &options)
+        let maintained = tweetlake_maintain::maintain(&config.maintain, &lake, &options)
             .instrument(info_span!("maintenance"))
             .await;
         counters.maintenances.fetch_add(1, Ordering::Relaxed);

@@ -146,7 +146,7 @@ async fn promote_until(
     if !options.full_refresh {
         warn_on_model_change(&tables.tweets, &enricher.commit_metadata()).await;
     }
-    let app = Consumer::Silver { bronze_table }.app_id(&config.lake.app_id);
+    let app = Consumer::Silver { bronze_table }.app_id(lake.app_id());
     let from_version = match options.full_refresh {
         true => None,
         false => app_txn_version(&tables.tweets, &app).await?,

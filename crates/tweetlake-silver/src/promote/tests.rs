@@ -358,7 +358,7 @@ async fn a_backlog_in_slices_ends_where_one_pass_does() {
         let app = tweetlake_core::txn::Consumer::Silver {
             bronze_table: "tweets",
         }
-        .app_id(&sliced.config.lake.app_id);
+        .app_id(sliced.lake.app_id());
         assert_eq!(app_txn_version(&tweets, &app).await.unwrap(), Some(4));
         assert_eq!(
             sliced.version("quality").await.unwrap() - whole.version("quality").await.unwrap(),
