@@ -7,10 +7,11 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tracing::{info, info_span, Instrument};
-use tweetlake_core::config::{BronzeTableConfig, Config};
+use tweetlake_core::config::BronzeTableConfig;
 use tweetlake_core::{metrics_http, Lake};
 
 use crate::buffer::WriterSettings;
+use crate::config::IngestConfig;
 use crate::consumer::{ConsumerCommand, ConsumerEvent, ConsumerLoop, ConsumerSettings};
 use crate::error::BronzeError;
 use crate::kafka::{consumer_config, validate, MetadataClient};
@@ -43,14 +44,14 @@ pub struct TableReport {
 /// Runs ingestion for every configured bronze table. `shutdown` resolving starts a clean stop:
 /// buffered rows are committed, then the consumers leave their groups.
 pub async fn ingest(
-    config: &Config,
+    config: IngestConfig<'_>,
     lake: &Lake,
     options: IngestOptions,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<IngestReport, BronzeError> {
-    validate(&config.kafka)?;
+    validate(config.kafka)?;
     if options.until_caught_up {
-        let md = MetadataClient::new(&config.kafka)?;
+        let md = MetadataClient::new(config.kafka)?;
         for t in &config.bronze.tables {
             for topic in &t.topics {
                 md.partitions(topic, Duration::from_secs(15))?;
@@ -124,13 +125,13 @@ struct TablePipeline {
 
 impl TablePipeline {
     async fn start(
-        config: &Config,
+        config: IngestConfig<'_>,
         lake: &Lake,
         table: &BronzeTableConfig,
         options: &IngestOptions,
         metrics: Arc<TableMetrics>,
     ) -> Result<Self, BronzeError> {
-        let store = TableLocation::for_table(config, lake, &table.name);
+        let store = TableLocation::for_table(config.bronze.format, lake, &table.name);
         let flush = &config.bronze.flush;
         let writer_settings = WriterSettings {
             max_latency: flush.max_latency.get(),
@@ -145,7 +146,7 @@ impl TablePipeline {
         let settings = ConsumerSettings {
             table: table.name.clone(),
             topics: table.topics.clone(),
-            client: consumer_config(&config.kafka, &group),
+            client: consumer_config(config.kafka, &group),
             max_message_bytes: config.bronze.max_message_bytes,
             chunk_messages: 4096.min(flush.max_rows_per_file),
             chunk_bytes: (8 << 20).min(flush.max_buffer_bytes() / 4).max(1),

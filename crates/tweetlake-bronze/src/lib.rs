@@ -6,6 +6,7 @@
 pub mod broker_range;
 pub mod buffer;
 pub mod chunk;
+pub mod config;
 pub mod consumer;
 pub mod error;
 pub mod extract;
@@ -19,6 +20,7 @@ pub mod schema;
 pub mod status;
 pub mod writer;
 
+pub use config::IngestConfig;
 pub use error::BronzeError;
 pub use ingest::{ingest, IngestOptions, IngestReport};
 pub use offset_reset::{reset_offsets, OffsetMove, ResetRequest, ResetTarget};

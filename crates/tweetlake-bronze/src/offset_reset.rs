@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use rdkafka::consumer::Consumer;
 use rdkafka::{Offset, TopicPartitionList};
-use tweetlake_core::config::{Config, OutputFormat};
+use tweetlake_core::config::OutputFormat;
 use tweetlake_core::delta::{app_txn_version, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
@@ -24,6 +24,7 @@ use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::txn::Consumer as TxnConsumer;
 use tweetlake_core::Lake;
 
+use crate::config::IngestConfig;
 use crate::error::BronzeError;
 use crate::kafka::MetadataClient;
 use crate::output::TableLocation;
@@ -66,7 +67,7 @@ pub struct ResetRequest {
 
 /// Plans the moves (reading the broker and the lake), then commits them unless `dry_run`.
 pub async fn reset_offsets(
-    config: &Config,
+    config: IngestConfig<'_>,
     lake: &Lake,
     request: &ResetRequest,
 ) -> Result<(String, Vec<OffsetMove>), BronzeError> {
@@ -103,7 +104,7 @@ pub async fn reset_offsets(
             table.name, request.topic
         )));
     }
-    let metadata = MetadataClient::new(&config.kafka)?;
+    let metadata = MetadataClient::new(config.kafka)?;
     let partitions = metadata.partitions(&request.topic, Duration::from_secs(15))?;
     let partitions: Vec<i32> = match request.partition {
         Some(p) if partitions.contains(&p) => vec![p],
@@ -115,7 +116,7 @@ pub async fn reset_offsets(
         }
         None => partitions,
     };
-    let store = TableLocation::for_table(config, lake, &table.name);
+    let store = TableLocation::for_table(config.bronze.format, lake, &table.name);
     let mut main = open_table(&store.main_url, lake.storage_options()).await?;
     let mut quarantine = open_table(&store.quarantine_url, lake.storage_options()).await?;
     let mut moves = Vec::new();

@@ -15,7 +15,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use tweetlake_core::config::{Config, OutputFormat};
+use tweetlake_core::config::OutputFormat;
 use tweetlake_core::deltalake::arrow::record_batch::RecordBatch;
 use tweetlake_core::{tables, Lake, Layer};
 use url::Url;
@@ -38,10 +38,10 @@ pub struct TableLocation {
 }
 
 impl TableLocation {
-    /// Where bronze table `name` and its quarantine table live in `lake`, for the configured format.
-    pub fn for_table(config: &Config, lake: &Lake, name: &str) -> Self {
+    /// Where bronze table `name` and its quarantine table live in `lake`, in `format`.
+    pub fn for_table(format: OutputFormat, lake: &Lake, name: &str) -> Self {
         let quarantine = tables::bronze::quarantine_of(name);
-        let (main_url, quarantine_url) = match config.bronze.format {
+        let (main_url, quarantine_url) = match format {
             OutputFormat::Delta => (
                 lake.table_url(Layer::Bronze, name),
                 lake.table_url(Layer::Bronze, &quarantine),
@@ -49,7 +49,7 @@ impl TableLocation {
             OutputFormat::Parquet => (lake.parquet_url(name), lake.parquet_url(&quarantine)),
         };
         Self {
-            format: config.bronze.format,
+            format,
             main_url,
             quarantine_url,
             storage_options: lake.storage_options().clone(),

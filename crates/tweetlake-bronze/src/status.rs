@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use tweetlake_core::config::Config;
 use tweetlake_core::{tables, Lake};
 
 use crate::chunk::TopicPartition;
+use crate::config::IngestConfig;
 use crate::error::BronzeError;
 use crate::kafka::MetadataClient;
 use crate::output::{self, Description, TableLocation};
@@ -40,15 +40,15 @@ pub struct PartitionStatus {
 /// Status of every bronze table and its quarantine table. Kafka is asked for partitions and end
 /// offsets only when `broker_timeout` is given and the broker answers; otherwise offsets still show.
 pub async fn table_status(
-    config: &Config,
+    config: IngestConfig<'_>,
     lake: &Lake,
     broker_timeout: Option<Duration>,
 ) -> Result<Vec<TableStatus>, BronzeError> {
-    let md = broker_timeout.and_then(|_| MetadataClient::new(&config.kafka).ok());
+    let md = broker_timeout.and_then(|_| MetadataClient::new(config.kafka).ok());
     let timeout = broker_timeout.unwrap_or(Duration::from_secs(5));
     let mut out = Vec::new();
     for t in &config.bronze.tables {
-        let location = TableLocation::for_table(config, lake, &t.name);
+        let location = TableLocation::for_table(config.bronze.format, lake, &t.name);
         let (main, quarantine) = output::describe(&location).await?;
         let mut main_status = TableStatus::of(&t.name, main);
         let q_status = TableStatus::of(&tables::bronze::quarantine_of(&t.name), quarantine);

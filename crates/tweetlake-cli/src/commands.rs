@@ -134,7 +134,7 @@ fn init(path: &Path, force: bool) -> Result<()> {
 
 async fn ingest(config: &Config, lake: &Lake, until_caught_up: bool) -> Result<()> {
     let options = tweetlake_bronze::IngestOptions { until_caught_up };
-    let report = tweetlake_bronze::ingest(config, lake, options, shutdown_signal())
+    let report = tweetlake_bronze::ingest(config.into(), lake, options, shutdown_signal())
         .await
         .context("ingest failed")?;
     for t in &report.tables {
@@ -148,7 +148,7 @@ async fn ingest(config: &Config, lake: &Lake, until_caught_up: bool) -> Result<(
 
 async fn status(config: &Config, lake: &Lake, json: bool, offline: bool) -> Result<()> {
     let timeout = (!offline).then_some(Duration::from_secs(5));
-    let tables = tweetlake_bronze::table_status(config, lake, timeout)
+    let tables = tweetlake_bronze::table_status(config.into(), lake, timeout)
         .await
         .context("reading table status")?;
     if json {
@@ -191,8 +191,17 @@ async fn promote_silver(
     output: ProgressOutput,
 ) -> Result<()> {
     let progress = Progress::new("promote silver", output);
-    tweetlake_silver::promote_all(config, lake, full_refresh, progress, |r| println!("{r}"))
-        .await?;
+    let bronze_tables = config.bronze.table_names();
+    let print = |r: &tweetlake_silver::PromoteReport| println!("{r}");
+    tweetlake_silver::promote_all(
+        &config.silver,
+        &bronze_tables,
+        lake,
+        full_refresh,
+        progress,
+        print,
+    )
+    .await?;
     Ok(())
 }
 

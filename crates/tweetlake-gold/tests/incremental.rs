@@ -103,7 +103,7 @@ impl Setup {
         let table = open_table(&url, &HashMap::new()).await.unwrap();
         table.write(vec![batch]).await.unwrap();
         promote(
-            &self.config,
+            &self.config.silver,
             &self.lake,
             "tweets",
             PromoteOptions::default(),

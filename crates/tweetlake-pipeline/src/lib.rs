@@ -101,7 +101,8 @@ pub async fn run(
     let options = tweetlake_bronze::IngestOptions {
         until_caught_up: false,
     };
-    let ingested = tweetlake_bronze::ingest(config, lake, options, stopped(stop_rx.clone())).await;
+    let ingested =
+        tweetlake_bronze::ingest(config.into(), lake, options, stopped(stop_rx.clone())).await;
     // Whatever ended first, the others stop too.
     signal.abort();
     let _ = stop_tx.send(true);
@@ -145,7 +146,11 @@ async fn promotions(
 /// One round: silver from every bronze table, then every gold model; each report logged.
 async fn promote_round(config: &Config, lake: &Lake) -> Result<(), ()> {
     let progress = Progress::new("promote silver", ProgressOutput::Log);
-    let silver = tweetlake_silver::promote_all(config, lake, false, progress, |r| info!("{r}"));
+    let bronze_tables = config.bronze.table_names();
+    let silver =
+        tweetlake_silver::promote_all(&config.silver, &bronze_tables, lake, false, progress, |r| {
+            info!("{r}")
+        });
     match silver.await {
         Ok(_) => {}
         Err(e) if e.is_waiting_for_bronze() => {

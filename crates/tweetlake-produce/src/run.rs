@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{info, info_span};
-use tweetlake_core::config::Config;
+use tweetlake_core::config::{KafkaConfig, ProduceConfig};
 
 use crate::pace::Pacer;
 use crate::select::{Selector, Verdict};
@@ -41,8 +41,7 @@ pub struct ProduceReport {
 }
 
 /// The sink settings from the config; relative spool paths are taken from the working directory.
-pub fn sink_settings(config: &Config) -> SinkSettings {
-    let p = &config.produce;
+pub fn sink_settings(p: &ProduceConfig) -> SinkSettings {
     let fsync = p.spool.fsync;
     SinkSettings {
         spool: SpoolSettings {
@@ -60,18 +59,19 @@ pub fn sink_settings(config: &Config) -> SinkSettings {
 /// Sends `source` into Kafka through the filters and routes until it ends or `stop` is set, then
 /// waits until everything is delivered — or, on `stop`, leaves what is undelivered in the spool.
 pub fn run(
-    config: &Config,
+    kafka: &KafkaConfig,
+    config: &ProduceConfig,
     source: &mut dyn Source,
     options: &RunOptions,
     stop: &AtomicBool,
     metrics: Arc<SinkMetrics>,
 ) -> Result<ProduceReport, ProduceError> {
     let mut sink = KafkaSink::new(
-        &producer_config(&config.kafka, &config.produce),
+        &producer_config(kafka, config),
         sink_settings(config),
         metrics.clone(),
     )?;
-    let selector = Selector::new(&config.produce, &options.topic);
+    let selector = Selector::new(config, &options.topic);
     let mut pacer = Pacer::new(options.rate, options.speedup);
     let mut progress = Progress::new(std::io::stderr().is_terminal());
     let mut sent = 0u64;
@@ -117,7 +117,7 @@ pub fn run(
         progress.show(sent, None, &metrics);
     }
     progress.done();
-    sink.close(config.produce.delivery_timeout.get() + Duration::from_secs(5))?;
+    sink.close(config.delivery_timeout.get() + Duration::from_secs(5))?;
     let m = |c: &std::sync::atomic::AtomicU64| c.load(Ordering::Relaxed);
     Ok(ProduceReport {
         received: m(&metrics.received),

@@ -6,7 +6,7 @@
 use std::collections::HashSet;
 
 use tracing::{info, info_span, Instrument};
-use tweetlake_core::config::Config;
+use tweetlake_core::config::SilverConfig;
 use tweetlake_core::delta::{app_txn_version, data_changes, exists, file_changes, open_table};
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
@@ -15,15 +15,13 @@ use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
 use tweetlake_core::tables::silver;
 use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
-use tweetlake_twitter::Tweet;
 
 use crate::bronze_read::{read_file, read_ids, stored_ids};
 use crate::enrich::Enricher;
 use crate::expect::Expectations;
 use crate::notices::{read_notices, NoticeIndex};
-use crate::rows::{event_date, Lineage, TweetRows};
+use crate::rows::event_date;
 use crate::schema::PARTITION_COLUMN;
-use crate::side_tables::QuarantineRow;
 use crate::SilverError;
 
 #[derive(Debug, Clone, Default)]
@@ -64,30 +62,32 @@ impl Tables {
     }
 }
 
-/// Promotes every configured bronze table into silver, in the config's order; `on_report` hears
-/// each table's report as it lands. A full refresh replaces silver with the first table's rows,
-/// and the others add theirs.
+/// Promotes each of `bronze_tables` into silver, in that order; `on_report` hears each table's
+/// report as it lands. A full refresh replaces silver with the first table's rows, and the others
+/// add theirs.
 pub async fn promote_all(
-    config: &Config,
+    config: &SilverConfig,
+    bronze_tables: &[&str],
     lake: &Lake,
     full_refresh: bool,
     progress: Progress,
     mut on_report: impl FnMut(&PromoteReport),
 ) -> Result<Vec<PromoteReport>, SilverError> {
-    progress.steps(config.bronze.tables.len());
+    progress.steps(bronze_tables.len());
     let mut reports = Vec::new();
-    for (i, table) in config.bronze.tables.iter().enumerate() {
+    for (i, table) in bronze_tables.iter().copied().enumerate() {
         let options = PromoteOptions {
             full_refresh,
             replace: full_refresh && i == 0,
             progress: progress.clone(),
         };
-        let report = promote(config, lake, &table.name, options)
-            .await
-            .map_err(|e| SilverError::Table {
-                table: table.name.clone(),
-                source: Box::new(e),
-            })?;
+        let report =
+            promote(config, lake, table, options)
+                .await
+                .map_err(|e| SilverError::Table {
+                    table: table.to_string(),
+                    source: Box::new(e),
+                })?;
         on_report(&report);
         reports.push(report);
     }
@@ -98,7 +98,7 @@ pub async fn promote_all(
 /// compaction of silver beside this run's merge) runs the promotion again: it resumes from what
 /// each table recorded, as after a crash.
 pub async fn promote(
-    config: &Config,
+    config: &SilverConfig,
     lake: &Lake,
     bronze_table: &str,
     options: PromoteOptions,
@@ -123,7 +123,7 @@ enum Stage {
 }
 
 async fn promote_until(
-    config: &Config,
+    config: &SilverConfig,
     lake: &Lake,
     bronze_table: &str,
     options: PromoteOptions,
@@ -133,8 +133,8 @@ async fn promote_until(
     progress.step(format_args!("silver from bronze/{bronze_table}"));
     progress.phase("loading the models");
     // Model and checks first: a bad one stops the run before any table is read or written.
-    let expectations = Expectations::compile(&config.silver.effective_expectations())?;
-    let mut enricher = Enricher::load(&config.silver).await?;
+    let expectations = Expectations::compile(&config.effective_expectations())?;
+    let mut enricher = Enricher::load(config).await?;
     let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
     let bronze = open_table(&bronze_url, lake.storage_options()).await?;
     let Some(to_version) = bronze.version().map(|v| v as i64) else {
@@ -165,7 +165,7 @@ async fn promote_until(
         &bronze,
         from_version,
         to_version,
-        config.silver.max_rows_per_commit,
+        config.max_rows_per_commit,
     )
     .await
     .map_err(delta("reading bronze's log"))?;
@@ -267,70 +267,31 @@ async fn promote_slice(
     report.quarantined = sorted.quarantine.len() as u64;
     report.control_messages = sorted.events.len() as u64;
     report.deleted = sorted.deletes.len() as u64;
-    // Deletes first: they also remove tweets that arrive in later runs.
-    let known: HashSet<i64> = if replace || !exists(&tables.deletes) {
-        HashSet::new()
-    } else {
-        read_ids(&tables.deletes, "tweet_id")
-            .await
-            .map_err(delta("reading silver/deletes"))?
+    let held = match replace {
+        true => Held::default(),
+        false => read_held(tables).await?,
     };
-    let known_notices = if replace || !exists(&tables.notices) {
-        Vec::new()
-    } else {
-        read_notices(&tables.notices)
-            .await
-            .map_err(delta("reading silver/notices"))?
-    };
-    let gone: HashSet<i64> = known
-        .into_iter()
-        .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
-        .collect();
-    let new_deletes: Vec<i64> = sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect();
-    let mut tweets: Vec<_> = std::mem::take(&mut sorted.tweets)
-        .into_values()
-        .filter(|(t, ..)| !gone.contains(&t.id))
-        .collect();
-    tweets.sort_by_key(|(t, ..)| t.id);
-    // Tweets silver already holds (a producer replay, a Kafka redelivery, files a bronze
-    // compaction rewrote, an earlier slice) would be skipped by the merge anyway: leave them out
-    // before NER.
+    let undeleted = plan::undeleted(&mut sorted, &held);
     let stored = if replace || !exists(&tables.tweets) {
         HashSet::new()
     } else {
-        already_stored(&tables.tweets, &tweets)
+        already_stored(&tables.tweets, &undeleted)
             .await
             .map_err(delta("looking up stored tweets in silver/tweets"))?
     };
-    report.duplicates += stored.len() as u64;
-    let notices = NoticeIndex::new(
-        known_notices
-            .iter()
-            .chain(sorted.notices.iter().map(|(_, n)| &n.notice)),
-    );
-    let mut rows = TweetRows::default();
-    let mut origins = Vec::new();
-    for (mut t, lineage, file, raw) in tweets.into_iter().filter(|(t, ..)| !stored.contains(&t.id))
-    {
-        notices.apply(&mut t);
-        origins.push((file, raw, lineage.clone()));
-        rows.push(t, lineage);
-    }
+    let SlicePlan {
+        mut rows,
+        origins,
+        new_deletes,
+        already_stored,
+    } = SlicePlan::decide(&sorted, &held, undeleted, &stored);
+    report.duplicates += already_stored;
     enricher.apply(&mut rows, progress)?;
     progress.phase("checking expectations");
     let outcome = expectations.check(&rows.to_batch()?)?;
     drop(rows);
-    for (i, rule) in &outcome.dropped {
-        let (file, raw, lineage) = &origins[*i];
-        let check = expectations.check_of(rule).unwrap_or_default();
-        let row = QuarantineRow {
-            raw: raw.clone(),
-            error: format!("expectation `{rule}` failed: {check}"),
-            rule: Some(rule.clone()),
-            lineage: lineage.clone(),
-        };
-        sorted.quarantine.push((*file, row));
-    }
+    let failed = plan::failed_expectations(&outcome.dropped, &origins, expectations);
+    sorted.quarantine.extend(failed);
     drop(origins);
     report.dropped = outcome.dropped.len() as u64;
     report.quarantined += report.dropped;
@@ -375,10 +336,26 @@ async fn new_files(bronze: &DeltaTable, since: Option<i64>) -> Result<Vec<Path>,
         .added)
 }
 
+/// What silver/deletes and silver/notices hold.
+async fn read_held(tables: &Tables) -> Result<Held, SilverError> {
+    let mut held = Held::default();
+    if exists(&tables.deletes) {
+        held.deletes = read_ids(&tables.deletes, "tweet_id")
+            .await
+            .map_err(delta("reading silver/deletes"))?;
+    }
+    if exists(&tables.notices) {
+        held.notices = read_notices(&tables.notices)
+            .await
+            .map_err(delta("reading silver/notices"))?;
+    }
+    Ok(held)
+}
+
 /// The ids among `tweets` that silver/tweets holds, looked up in their event dates only.
 async fn already_stored(
     table: &DeltaTable,
-    tweets: &[(Tweet, Lineage, usize, String)],
+    tweets: &[SortedTweet],
 ) -> Result<HashSet<i64>, DeltaTableError> {
     let ids: HashSet<i64> = tweets.iter().map(|(t, ..)| t.id).collect();
     let days: std::collections::BTreeSet<i32> = tweets
@@ -449,16 +426,18 @@ fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
     }
 }
 
+mod plan;
 mod report;
 mod side_writes;
 mod slices;
 mod sorted;
 mod upsert;
 
+use plan::{Held, SlicePlan};
 pub use report::PromoteReport;
 use side_writes::write_side_tables;
 use slices::slice_ends;
-use sorted::Sorted;
+use sorted::{Sorted, SortedTweet};
 use upsert::{upsert_tweets, Changes};
 
 #[cfg(test)]

@@ -9,7 +9,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
-use tweetlake_core::config::OutputFormat;
+use tweetlake_core::config::{Config, OutputFormat};
 use tweetlake_core::deltalake::arrow::array::{Array, Int32Array, Int64Array};
 use tweetlake_core::deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReader;
 
@@ -132,7 +132,7 @@ async fn run_once(config: &Config, lake: &Lake) -> IngestReport {
     };
     tokio::time::timeout(
         Duration::from_secs(60),
-        ingest(config, lake, options, std::future::pending()),
+        ingest(config.into(), lake, options, std::future::pending()),
     )
     .await
     .expect("caught up within a minute")
@@ -157,7 +157,7 @@ async fn every_offset_lands_once(format: OutputFormat) {
     assert_eq!((t.rows, t.quarantined), (MESSAGES as u64 - bad, bad));
     assert!(t.commits >= 2, "{} commits", t.commits);
 
-    let store = TableLocation::for_table(&config, &lake, "tweets");
+    let store = TableLocation::for_table(config.bronze.format, &lake, "tweets");
     let (main, quarantine) = match format {
         OutputFormat::Delta => (
             rows_in(delta_files(&store.main_url).await.into_iter()),

@@ -34,7 +34,7 @@ pub(crate) async fn reset(config: &Config, lake: &Lake, args: ResetArgs) -> Resu
         target: target(&args)?,
         dry_run: args.dry_run,
     };
-    let (table, moves) = tweetlake_bronze::reset_offsets(config, lake, &request)
+    let (table, moves) = tweetlake_bronze::reset_offsets(config.into(), lake, &request)
         .await
         .with_context(|| format!("resetting the stored offsets of topic `{}`", args.topic))?;
     let verb = if args.dry_run { "would move" } else { "moved" };

@@ -86,7 +86,15 @@ pub async fn produce(config: Config, args: ProduceArgs) -> Result<()> {
         let stop = stop.clone();
         let sink_metrics = metrics.sink.clone();
         tokio::task::spawn_blocking(move || {
-            tweetlake_produce::run(&config, source.as_mut(), &options, &stop, sink_metrics)
+            let (kafka, produce) = (&config.kafka, &config.produce);
+            tweetlake_produce::run(
+                kafka,
+                produce,
+                source.as_mut(),
+                &options,
+                &stop,
+                sink_metrics,
+            )
         })
     };
     tokio::pin!(worker);

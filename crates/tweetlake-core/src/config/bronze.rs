@@ -19,6 +19,13 @@ pub struct BronzeConfig {
     pub tables: Vec<BronzeTableConfig>,
 }
 
+impl BronzeConfig {
+    /// The bronze tables' names, in the config's order: what silver promotes from.
+    pub fn table_names(&self) -> Vec<&str> {
+        self.tables.iter().map(|t| t.name.as_str()).collect()
+    }
+}
+
 impl Default for BronzeConfig {
     fn default() -> Self {
         Self {

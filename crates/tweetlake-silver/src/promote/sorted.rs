@@ -11,11 +11,15 @@ use crate::notices::{Notice, NoticeKind, NoticeRow};
 use crate::rows::Lineage;
 use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
 
+/// A tweet as read: with its bronze coordinates, the index of its bronze file and its raw JSON
+/// (for the quarantine).
+pub(super) type SortedTweet = (Tweet, Lineage, usize, String);
+
 /// What one slice read, sorted into what each table gets.
 #[derive(Default)]
 pub(super) struct Sorted {
-    /// Each tweet with its bronze coordinates, file index and raw JSON (for the quarantine).
-    pub(super) tweets: HashMap<i64, (Tweet, Lineage, usize, String)>,
+    /// Each tweet, once.
+    pub(super) tweets: HashMap<i64, SortedTweet>,
     /// Side-table rows with the index of the bronze file they came from.
     pub(super) deletes: Vec<(usize, DeleteRow)>,
     pub(super) quarantine: Vec<(usize, QuarantineRow)>,

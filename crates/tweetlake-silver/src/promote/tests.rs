@@ -118,7 +118,7 @@ impl Setup {
             replace,
             ..Default::default()
         };
-        promote(&self.config, &self.lake, name, options)
+        promote(&self.config.silver, &self.lake, name, options)
             .await
             .unwrap()
     }
@@ -246,7 +246,7 @@ async fn a_rerun_after_a_crash_appends_nothing_twice() {
     let bad = |n: u32| format!(r#"{{"id_str":"{n}","user":{{"id_str":"1"}},"text":"no time"}}"#);
     s.bronze(&[bad(1), delete(A), line(V2, B)]).await;
     promote_until(
-        &s.config,
+        &s.config.silver,
         &s.lake,
         "tweets",
         PromoteOptions::default(),
@@ -400,9 +400,14 @@ async fn a_sliced_full_refresh_over_two_bronze_tables_keeps_both() {
 #[tokio::test]
 async fn a_missing_bronze_table_is_named() {
     let s = Setup::new();
-    let err = promote(&s.config, &s.lake, "tweets", PromoteOptions::default())
-        .await
-        .unwrap_err();
+    let err = promote(
+        &s.config.silver,
+        &s.lake,
+        "tweets",
+        PromoteOptions::default(),
+    )
+    .await
+    .unwrap_err();
     assert!(
         err.to_string().contains("no bronze table at file://"),
         "{err}"
@@ -476,9 +481,14 @@ async fn a_failing_fail_rule_commits_nothing() {
     let mut other = serde_json::from_str::<serde_json::Value>(&line(V1, A)).unwrap();
     other["lang"] = "fr".into();
     s.bronze(&[line(V2, B), other.to_string()]).await;
-    let err = promote(&s.config, &s.lake, "tweets", PromoteOptions::default())
-        .await
-        .unwrap_err();
+    let err = promote(
+        &s.config.silver,
+        &s.lake,
+        "tweets",
+        PromoteOptions::default(),
+    )
+    .await
+    .unwrap_err();
     let msg = err.to_string();
     assert!(
         msg.contains("expectation `english_only` failed for 1 of 2 tweets"),
@@ -498,9 +508,14 @@ async fn a_bad_check_is_named_before_anything_is_read() {
         action: ExpectationAction::Warn,
     }];
     // No bronze table either: the check is reported first.
-    let err = promote(&s.config, &s.lake, "tweets", PromoteOptions::default())
-        .await
-        .unwrap_err();
+    let err = promote(
+        &s.config.silver,
+        &s.lake,
+        "tweets",
+        PromoteOptions::default(),
+    )
+    .await
+    .unwrap_err();
     let msg = err.to_string();
     assert!(msg.starts_with("silver.expectations rule `typo`"), "{msg}");
     assert!(msg.contains("no_such_column"), "{msg}");

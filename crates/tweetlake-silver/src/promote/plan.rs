@@ -1,0 +1,131 @@
+//! What one slice writes, decided without Delta from what it read and what silver held before
+//! it: which tweets survive (no delete removes them, silver does not hold them yet), in id order
+//! with their notices applied; which ids are new deletes; which rows a failed expectation sends
+//! to the quarantine. `promote_slice` reads, asks this module, and writes what it answers.
+
+use std::collections::HashSet;
+
+use tweetlake_twitter::Tweet;
+
+use crate::expect::Expectations;
+use crate::notices::{Notice, NoticeIndex};
+use crate::rows::{Lineage, TweetRows};
+use crate::side_tables::QuarantineRow;
+
+use super::sorted::{Sorted, SortedTweet};
+
+/// What silver held before the slice, as far as the slice's decisions need it.
+#[derive(Debug, Default)]
+pub(super) struct Held {
+    /// Ids in silver/deletes: their tweets never enter silver, whenever they arrive.
+    pub(super) deletes: HashSet<i64>,
+    /// Notices in silver/notices: they apply to tweets that arrive after them too.
+    pub(super) notices: Vec<Notice>,
+}
+
+/// The slice's tweets that no delete removes, earlier or in this slice, in id order: the ones
+/// to look up in silver/tweets before the plan is made.
+pub(super) fn undeleted(sorted: &mut Sorted, held: &Held) -> Vec<SortedTweet> {
+    let gone: HashSet<i64> = held
+        .deletes
+        .iter()
+        .copied()
+        .chain(sorted.deletes.iter().map(|(_, d)| d.tweet_id))
+        .collect();
+    let mut tweets: Vec<SortedTweet> = std::mem::take(&mut sorted.tweets)
+        .into_values()
+        .filter(|(t, ..)| !gone.contains(&t.id))
+        .collect();
+    tweets.sort_by_key(|(t, ..)| t.id);
+    tweets
+}
+
+/// Where each planned row came from: a failed expectation quarantines its raw JSON.
+pub(super) struct Origin {
+    pub(super) file: usize,
+    pub(super) raw: String,
+    pub(super) lineage: Lineage,
+}
+
+/// What the slice merges into silver/tweets and records in silver/deletes.
+pub(super) struct SlicePlan {
+    /// The tweets to enrich and merge, in id order, with every notice applied.
+    pub(super) rows: TweetRows,
+    /// One per row of `rows`, in the same order.
+    pub(super) origins: Vec<Origin>,
+    /// Ids this slice deletes (earlier deletes were applied when they came).
+    pub(super) new_deletes: Vec<i64>,
+    /// Undeleted tweets left out because silver/tweets holds them already.
+    pub(super) already_stored: u64,
+}
+
+impl SlicePlan {
+    /// `undeleted` comes from [`undeleted`]; `stored` is the ids among them that silver/tweets
+    /// holds (a producer replay, a Kafka redelivery, files a bronze compaction rewrote, an earlier
+    /// slice): the merge would skip them, so they are left out before NER.
+    pub(super) fn decide(
+        sorted: &Sorted,
+        held: &Held,
+        undeleted: Vec<SortedTweet>,
+        stored: &HashSet<i64>,
+    ) -> Self {
+        let notices = NoticeIndex::new(
+            held.notices
+                .iter()
+                .chain(sorted.notices.iter().map(|(_, n)| &n.notice)),
+        );
+        let mut rows = TweetRows::default();
+        let mut origins = Vec::new();
+        let mut already_stored = 0;
+        for (tweet, lineage, file, raw) in undeleted {
+            if stored.contains(&tweet.id) {
+                already_stored += 1;
+                continue;
+            }
+            let tweet = with_notices(tweet, &notices);
+            origins.push(Origin {
+                file,
+                raw,
+                lineage: lineage.clone(),
+            });
+            rows.push(tweet, lineage);
+        }
+        Self {
+            rows,
+            origins,
+            new_deletes: sorted.deletes.iter().map(|(_, d)| d.tweet_id).collect(),
+            already_stored,
+        }
+    }
+}
+
+fn with_notices(mut tweet: Tweet, notices: &NoticeIndex) -> Tweet {
+    notices.apply(&mut tweet);
+    tweet
+}
+
+/// The quarantine rows, with their bronze file's index, for the planned rows an expectation
+/// dropped (`dropped`: row index and the rule that failed first).
+pub(super) fn failed_expectations(
+    dropped: &[(usize, String)],
+    origins: &[Origin],
+    expectations: &Expectations,
+) -> Vec<(usize, QuarantineRow)> {
+    dropped
+        .iter()
+        .filter_map(|(i, rule)| {
+            let origin = origins.get(*i)?;
+            let check = expectations.check_of(rule).unwrap_or_default();
+            let row = QuarantineRow {
+                raw: origin.raw.clone(),
+                error: format!("expectation `{rule}` failed: {check}"),
+                rule: Some(rule.clone()),
+                lineage: origin.lineage.clone(),
+            };
+            Some((origin.file, row))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests;
