@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::{Map, Value};
+use tweetlake_twitter::MessageKind;
 
 use crate::sink::Outgoing;
 use crate::source::{Next, Source};
@@ -188,7 +189,31 @@ fn trim_newline(line: &[u8]) -> &[u8] {
 }
 
 /// One line as messages: the line itself, or one message per tweet of a v2 response page.
+/// A stream message is keyed by the id the envelope probe finds (one pass that builds nothing);
+/// only a line the probe cannot key (a response page, JSON of no known shape) is parsed whole.
 pub fn split_message(line: &[u8], topic: &str) -> Vec<Outgoing> {
+    let probed = tweetlake_twitter::probe(line);
+    let key = match &probed {
+        Ok(envelope) if envelope.kind != MessageKind::Other => envelope.tweet_id,
+        _ => None,
+    };
+    match (key, probed) {
+        (Some(id), _) => vec![Outgoing {
+            topic: topic.to_string(),
+            key: Some(id.to_string().into_bytes()),
+            value: line.to_vec(),
+        }],
+        // Not JSON at all: sent as it is, for bronze to quarantine.
+        (None, Err(_)) => vec![Outgoing {
+            topic: topic.to_string(),
+            key: None,
+            value: line.to_vec(),
+        }],
+        (None, Ok(_)) => split_parsed(line, topic),
+    }
+}
+
+fn split_parsed(line: &[u8], topic: &str) -> Vec<Outgoing> {
     let parsed: Option<Value> = serde_json::from_slice(line).ok();
     if let Some(Value::Object(page)) = &parsed {
         if let Some(Value::Array(tweets)) = page.get("data") {
@@ -326,6 +351,38 @@ mod tests {
             serde_json::json!([{"id":"11"},{"id":"12"}])
         );
         assert_eq!(second["includes"]["tweets"][0]["id"], "3");
+    }
+
+    /// The probe keys every fixture message as the whole parse did; where the whole parse found
+    /// no id, the probe may know one (a withheld notice's tweet).
+    #[test]
+    fn probed_keys_match_the_whole_parse_on_every_fixture_line() {
+        let fixtures = [
+            include_str!("../../../tests/fixtures/v1_mixed_tweets.jsonl"),
+            include_str!("../../../tests/fixtures/v1_stream_capture.jsonl"),
+            include_str!("../../../tests/fixtures/v2_stream_messages.jsonl"),
+            include_str!("../../../tests/fixtures/v2_control_messages.jsonl"),
+        ];
+        let (mut keyed, mut lines) = (0, 0);
+        for line in fixtures.iter().flat_map(|f| f.lines()) {
+            let messages = split_message(line.as_bytes(), "t");
+            assert_eq!(messages.len(), 1, "{line}");
+            let whole = serde_json::from_str::<Value>(line)
+                .ok()
+                .as_ref()
+                .and_then(tweet_id);
+            let probed = messages[0]
+                .key
+                .clone()
+                .map(|k| String::from_utf8(k).unwrap());
+            if whole.is_some() {
+                assert_eq!(probed, whole, "{line}");
+            }
+            assert_eq!(messages[0].value, line.as_bytes());
+            keyed += usize::from(probed.is_some());
+            lines += 1;
+        }
+        assert!(lines > 500 && keyed > 450, "{keyed} of {lines} keyed");
     }
 
     #[test]

@@ -4,9 +4,6 @@
 
 use std::time::{Duration, Instant};
 
-use chrono::DateTime;
-use serde_json::Value;
-
 #[derive(Debug)]
 pub struct Pacer {
     rate: Option<f64>,
@@ -44,22 +41,11 @@ impl Pacer {
     }
 }
 
-/// A message's event time in ms: `created_at` of a v1.1 tweet or a v2 `data`, or `timestamp_ms`.
+/// A message's event time in ms, as the envelope probe (bronze's `event_time`) reads it:
+/// `created_at` of a v1.1 tweet or a v2 `data`, or a delete's `timestamp_ms`.
 pub fn event_time_ms(value: &[u8]) -> Option<i64> {
-    let v: Value = serde_json::from_slice(value).ok()?;
-    if let Some(ts) = v["timestamp_ms"].as_str().and_then(|s| s.parse().ok()) {
-        return Some(ts);
-    }
-    if let Some(s) = v["data"]["created_at"].as_str() {
-        return DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.timestamp_millis());
-    }
-    let s = v["created_at"].as_str()?;
-    DateTime::parse_from_str(s, "%a %b %d %H:%M:%S %z %Y")
-        .or_else(|_| DateTime::parse_from_rfc3339(s))
-        .ok()
-        .map(|t| t.timestamp_millis())
+    let envelope = tweetlake_twitter::probe(value).ok()?;
+    envelope.event_time_us.map(|us| us.div_euclid(1000))
 }
 
 #[cfg(test)]
@@ -68,12 +54,14 @@ mod tests {
 
     #[test]
     fn event_times_of_each_shape() {
-        let v1 = br#"{"created_at":"Wed Oct 10 20:19:24 +0000 2018","id_str":"1"}"#;
+        let v1 = br#"{"created_at":"Wed Oct 10 20:19:24 +0000 2018","id_str":"1","text":"a"}"#;
         assert_eq!(event_time_ms(v1), Some(1_539_202_764_000));
         let v2 = br#"{"data":{"id":"1","created_at":"2021-04-01T15:52:31.000Z"}}"#;
         assert_eq!(event_time_ms(v2), Some(1_617_292_351_000));
-        let del = br#"{"delete":{"status":{"id":1}},"timestamp_ms":"1617292351123"}"#;
+        let del = br#"{"delete":{"status":{"id":1},"timestamp_ms":"1617292351123"}}"#;
         assert_eq!(event_time_ms(del), Some(1_617_292_351_123));
+        // No time of its own (a limit notice), or not JSON: it goes at once.
+        assert_eq!(event_time_ms(br#"{"limit":{"track":3}}"#), None);
         assert_eq!(event_time_ms(b"{\"truncated"), None);
     }
 

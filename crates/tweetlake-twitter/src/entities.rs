@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::extract::{extract_cashtags, extract_hashtags, extract_mentions, extract_urls};
+use crate::extract::extract_entities;
 use crate::model::UrlEntity;
 
 /// Where an API version keeps each kind: (list, field).
@@ -68,18 +68,20 @@ impl Entities {
     }
 
     fn from_text(text: &str) -> Self {
+        let found = extract_entities(text);
         let values = |e: Vec<crate::Extracted>| e.into_iter().map(|x| x.value).collect();
         Self {
-            hashtags: values(extract_hashtags(text)),
-            mentions: values(extract_mentions(text)),
-            urls: extract_urls(text)
+            hashtags: values(found.hashtags),
+            mentions: values(found.mentions),
+            urls: found
+                .urls
                 .into_iter()
                 .map(|u| UrlEntity {
                     url: u.value,
                     expanded_url: None,
                 })
                 .collect(),
-            cashtags: values(extract_cashtags(text)),
+            cashtags: values(found.cashtags),
         }
     }
 }

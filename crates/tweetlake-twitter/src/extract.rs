@@ -1,8 +1,21 @@
 //! Hashtags, mentions, URLs and cashtags from text, the way Twitter itself extracts them: the
-//! `twitter-text` crate (a port of Twitter's own library), plus one rule it misses, checked
-//! against Twitter's conformance suite (`tests/fixtures/twitter-text/`).
+//! `twitter-text` crate's grammar (a port of Twitter's own library), plus one rule it misses,
+//! checked against Twitter's conformance suite (`tests/fixtures/twitter-text/`).
+//!
+//! Why it is fast: the grammar tries every entity rule at every character, so it runs once per
+//! text for all four kinds, and only over the words that could hold an entity. A word runs from
+//! one ASCII whitespace character to the next, both included. No rule consumes ASCII whitespace
+//! except as a lone character of plain text, so the whole-text parse has a token boundary at
+//! each one, and every look at a neighbouring character sees the same whitespace in the word as
+//! in the whole text: the grammar's answer over a word is its answer over the whole text there.
+//! A word cannot hold an entity unless it has a hashtag's, mention's or cashtag's prefix, a `.`
+//! before a letter (every top-level domain starts with one, in whichever script) or a scheme's
+//! `:/`; other words are not parsed at all. The tests check all this against the
+//! whole-text grammar on every fixture tweet.
 
+use twitter_text::entity::Type;
 use twitter_text::extractor::{Extract, Extractor};
+use twitter_text_parser::twitter_text::Rule;
 
 /// One extracted entity: its value (without `#`, `@` or `$`) and code-point offsets in the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -12,46 +25,121 @@ pub struct Extracted {
     pub end: usize,
 }
 
-fn entities<'a>(
-    text: &'a str,
-    pick: impl Fn(&Extractor, &'a str) -> Vec<twitter_text::entity::Entity<'a>>,
-) -> Vec<Extracted> {
+/// Every entity of a text, by kind, each list in text order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TextEntities {
+    pub hashtags: Vec<Extracted>,
+    pub mentions: Vec<Extracted>,
+    pub urls: Vec<Extracted>,
+    pub cashtags: Vec<Extracted>,
+}
+
+/// Whether `c`, followed by `next`, can be part of an entity that words without it cannot hold.
+fn opens_entity(c: char, next: Option<char>) -> bool {
+    match c {
+        '#' | '＃' | '@' | '＠' | '$' => true,
+        '.' => next.is_some_and(char::is_alphabetic),
+        ':' => next == Some('/'),
+        _ => false,
+    }
+}
+
+/// The grammar's rules whose matches are entities: as in twitter-text's per-kind extractors
+/// (URLs with and without a scheme; plain mentions, not `@user/list` list references).
+fn is_entity(rule: Rule) -> bool {
+    matches!(
+        rule,
+        Rule::url | Rule::url_without_protocol | Rule::hashtag | Rule::cashtag | Rule::username
+    )
+}
+
+/// All four kinds in one pass over `text`.
+pub fn extract_entities(text: &str) -> TextEntities {
+    let mut out = TextEntities::default();
     let extractor = Extractor::new();
-    pick(&extractor, text)
-        .into_iter()
-        .map(|e| Extracted {
-            value: e.get_value().to_string(),
-            start: e.get_start().max(0) as usize,
-            end: e.get_end().max(0) as usize,
-        })
-        .collect()
+    for word in words(text) {
+        for e in extractor.extract(word.text, is_entity) {
+            let found = Extracted {
+                value: e.get_value().to_string(),
+                start: word.first_char + e.get_start().max(0) as usize,
+                end: word.first_char + e.get_end().max(0) as usize,
+            };
+            match e.get_type() {
+                Type::HASHTAG => out.hashtags.push(found),
+                Type::MENTION => out.mentions.push(found),
+                Type::URL => out.urls.push(found),
+                Type::CASHTAG => out.cashtags.push(found),
+            }
+        }
+    }
+    if !out.urls.is_empty() {
+        drop_words_run_into_domains(text, &mut out.urls);
+    }
+    out
 }
 
 pub fn extract_hashtags(text: &str) -> Vec<Extracted> {
-    entities(text, |x, t| x.extract_hashtags(t))
+    extract_entities(text).hashtags
 }
 
 pub fn extract_cashtags(text: &str) -> Vec<Extracted> {
-    entities(text, |x, t| x.extract_cashtags(t))
+    extract_entities(text).cashtags
 }
 
 pub fn extract_mentions(text: &str) -> Vec<Extracted> {
-    entities(text, |x, t| x.extract_mentioned_screennames_with_indices(t))
+    extract_entities(text).mentions
 }
 
-/// URLs, with or without a scheme. A bare domain run straight into `-`, `+` or `@` is not a URL
-/// but part of a word or an address (`domain.com-that`, `name.al-lastname@foo.com`):
-/// twitter-text's grammar lets those through, Twitter's conformance suite does not.
 pub fn extract_urls(text: &str) -> Vec<Extracted> {
+    extract_entities(text).urls
+}
+
+/// A bare domain run straight into `-`, `+` or `@` is not a URL but part of a word or an address
+/// (`domain.com-that`, `name.al-lastname@foo.com`): twitter-text's grammar lets those through,
+/// Twitter's conformance suite does not.
+fn drop_words_run_into_domains(text: &str, urls: &mut Vec<Extracted>) {
     let chars: Vec<char> = text.chars().collect();
     let bare_domain = |u: &str| {
         !u.split_once("://")
             .map_or(u, |(_, rest)| rest)
             .contains('/')
     };
-    entities(text, |x, t| x.extract_urls_with_indices(t))
+    urls.retain(|u| !(bare_domain(&u.value) && matches!(chars.get(u.end), Some('-' | '+' | '@'))));
+}
+
+/// A stretch of text the grammar reads on its own, and the code-point offset it starts at.
+struct Word<'a> {
+    text: &'a str,
+    first_char: usize,
+}
+
+/// The words of `text` that could hold an entity, each from one ASCII whitespace character to
+/// the next, both included (the first from the start, the last to the end). Neighbours are not
+/// run together: the grammar's time grows faster than the length it reads.
+fn words(text: &str) -> Vec<Word<'_>> {
+    // (first byte, first char, byte after the end) of each word that could hold an entity.
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    let mut word = (0, 0, false);
+    let mut close = |(from, first_char, candidate): (usize, usize, bool), end: usize| {
+        if candidate {
+            spans.push((from, first_char, end));
+        }
+    };
+    let mut chars = text.char_indices().enumerate().peekable();
+    while let Some((char_index, (byte, c))) = chars.next() {
+        word.2 |= opens_entity(c, chars.peek().map(|(_, (_, next))| *next));
+        if c.is_ascii_whitespace() && byte != word.0 {
+            close(word, byte + c.len_utf8());
+            word = (byte, char_index, false);
+        }
+    }
+    close(word, text.len());
+    spans
         .into_iter()
-        .filter(|u| !(bare_domain(&u.value) && matches!(chars.get(u.end), Some('-' | '+' | '@'))))
+        .filter_map(|(from, first_char, end)| {
+            let text = text.get(from..end)?;
+            Some(Word { text, first_char })
+        })
         .collect()
 }
 

@@ -15,7 +15,10 @@ mod v1;
 mod v2;
 
 pub use envelope::{probe, probe_str, Envelope, MessageKind};
-pub use extract::{extract_cashtags, extract_hashtags, extract_mentions, extract_urls, Extracted};
+pub use extract::{
+    extract_cashtags, extract_entities, extract_hashtags, extract_mentions, extract_urls,
+    Extracted, TextEntities,
+};
 pub use fields::ParseError;
 pub use message::{parse_message, Message};
 pub use model::{ApiVersion, Coordinates, Metrics, Place, Rule, Tweet, UrlEntity};
