@@ -12,6 +12,7 @@ mod gold;
 mod ingest;
 mod maintain;
 mod produce;
+mod run;
 mod serve;
 mod silver;
 mod soak;

@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::{mpsc as std_mpsc, Arc};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, watch, Notify};
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::BronzeTableConfig;
 use tweetlake_core::{metrics_http, Lake};
@@ -24,6 +24,9 @@ use crate::writer::BronzeWriter;
 pub struct IngestOptions {
     /// Stop once every assigned partition is written up to the end it had when it was assigned.
     pub until_caught_up: bool,
+    /// Told after every commit that stored rows, in any table: what `run` promotes on. Told
+    /// while nobody waits, it keeps one permit, so commits during a promotion add up to one more.
+    pub committed: Option<Arc<Notify>>,
 }
 
 /// What one run stored, per table.
@@ -121,6 +124,7 @@ struct TablePipeline {
     commands: std_mpsc::Sender<ConsumerCommand>,
     thread: std::thread::JoinHandle<()>,
     metrics: Arc<TableMetrics>,
+    committed: Option<Arc<Notify>>,
 }
 
 impl TablePipeline {
@@ -183,6 +187,7 @@ impl TablePipeline {
             commands,
             thread,
             metrics,
+            committed: options.committed.clone(),
         })
     }
 
@@ -247,6 +252,9 @@ impl TablePipeline {
     async fn flush(&mut self) -> Result<(), BronzeError> {
         let outcome = self.writer.flush().await?;
         if !outcome.committed.is_empty() {
+            if let Some(committed) = &self.committed {
+                committed.notify_one();
+            }
             let _ = self
                 .commands
                 .send(ConsumerCommand::CommitGroup(outcome.committed));

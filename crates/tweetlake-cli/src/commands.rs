@@ -133,7 +133,10 @@ fn init(path: &Path, force: bool) -> Result<()> {
 }
 
 async fn ingest(config: &Config, lake: &Lake, until_caught_up: bool) -> Result<()> {
-    let options = tweetlake_bronze::IngestOptions { until_caught_up };
+    let options = tweetlake_bronze::IngestOptions {
+        until_caught_up,
+        committed: None,
+    };
     let report = tweetlake_bronze::ingest(config.into(), lake, options, shutdown_signal())
         .await
         .context("ingest failed")?;
@@ -212,8 +215,13 @@ async fn run_pipeline(config: &Config, lake: &Lake) -> Result<()> {
         .context("tweetlake run")?;
     let stored: u64 = r.ingest.tables.iter().map(|t| t.rows).sum();
     println!(
-        "run stopped: {stored} rows ingested, {} promotion rounds ({} failed), {} maintenance runs ({} with a failed table)",
-        r.promotions, r.failed_promotions, r.maintenances, r.failed_maintenances
+        "run stopped: {stored} rows ingested, {} promotion rounds ({} failed), {} maintenance runs ({} with a failed table), {} compactions ({} with a failed table)",
+        r.promotions,
+        r.failed_promotions,
+        r.maintenances,
+        r.failed_maintenances,
+        r.compactions,
+        r.failed_compactions
     );
     Ok(())
 }

@@ -1,8 +1,10 @@
 //! `tweetlake run`: the whole pipeline in one process, as a library that returns what it did. The
-//! ingester runs continuously; every `run.promote_every_seconds` silver and then gold are
-//! promoted; once a day at `run.maintain_hour_utc` (or every `run.maintain_every_seconds`) every
-//! table is maintained, beside the promotions (as a deployment's timers do: their commits may
-//! meet, and each side retries a conflict); `serve` runs beside them when `run.serve` is on.
+//! ingester runs continuously; silver and then gold are promoted as soon as it commits
+//! (`run.promote_on_commit`; commits during a promotion add up to one more round) and at least
+//! every `run.promote_every_seconds`; every table is compacted every `run.compact_every_seconds`
+//! and maintained once a day at `run.maintain_hour_utc` (or every `run.maintain_every_seconds`),
+//! beside the promotions (as a deployment's timers do: their commits may meet, and each side
+//! retries a conflict); `serve` runs beside them when `run.serve` is on.
 //!
 //! One stop signal stops them all: the ingester commits what it buffered, a promotion under way
 //! finishes its step. A failed promotion or maintenance is logged and tried again at its next
@@ -17,17 +19,18 @@
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::Timelike;
-use tokio::sync::watch;
+use tokio::sync::{watch, Notify};
 use tracing::{error, info, info_span, Instrument};
-use tweetlake_core::config::Config;
+use tweetlake_core::config::{Config, MaintainConfig};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
+use tweetlake_silver::Promoter;
 
 mod schedule;
 
-pub use schedule::MaintenanceClock;
+pub use schedule::{Due, MaintenanceClock};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
@@ -54,6 +57,9 @@ pub struct RunReport {
     pub maintenances: u64,
     /// Maintenance runs in which some table failed (each logged; the others were maintained).
     pub failed_maintenances: u64,
+    /// Compactions between maintenance runs, and those in which some table failed.
+    pub compactions: u64,
+    pub failed_compactions: u64,
 }
 
 #[derive(Default)]
@@ -62,6 +68,8 @@ struct Counters {
     failed_promotions: AtomicU64,
     maintenances: AtomicU64,
     failed_maintenances: AtomicU64,
+    compactions: AtomicU64,
+    failed_compactions: AtomicU64,
 }
 
 /// Runs the pipeline until `stop` resolves (or the ingester or serve fails).
@@ -82,10 +90,14 @@ pub async fn run(
         let _ = rx.wait_for(|stop| *stop).await;
     };
     let counters = Arc::new(Counters::default());
+    let committed = config
+        .run
+        .promote_on_commit
+        .then(|| Arc::new(Notify::new()));
     let promotions = tokio::spawn(promotions(
         config.clone(),
         lake.clone(),
-        stop_rx.clone(),
+        (stop_rx.clone(), committed.clone()),
         counters.clone(),
     ));
     let maintenance = tokio::spawn(maintenance(
@@ -100,6 +112,7 @@ pub async fn run(
     });
     let options = tweetlake_bronze::IngestOptions {
         until_caught_up: false,
+        committed,
     };
     let ingested =
         tweetlake_bronze::ingest(config.into(), lake, options, stopped(stop_rx.clone())).await;
@@ -118,23 +131,36 @@ pub async fn run(
         failed_promotions: counters.failed_promotions.load(Ordering::Relaxed),
         maintenances: counters.maintenances.load(Ordering::Relaxed),
         failed_maintenances: counters.failed_maintenances.load(Ordering::Relaxed),
+        compactions: counters.compactions.load(Ordering::Relaxed),
+        failed_compactions: counters.failed_compactions.load(Ordering::Relaxed),
     })
 }
 
-/// Promotes silver and then gold on the schedule until told to stop.
+/// Promotes silver and then gold when bronze commits (`committed`, when promoting on commit) or
+/// the longest wait has passed, until told to stop.
 async fn promotions(
     config: Config,
     lake: Lake,
-    mut stop: watch::Receiver<bool>,
+    (mut stop, committed): (watch::Receiver<bool>, Option<Arc<Notify>>),
     counters: Arc<Counters>,
 ) {
     let every = Duration::from_secs(config.run.promote_every_seconds);
+    // Loaded at the first round and kept: a round then costs its rows, not a model load.
+    let mut promoter = None;
     loop {
+        let bronze_committed = async {
+            match &committed {
+                Some(committed) => committed.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
+            () = bronze_committed => {}
             _ = tokio::time::sleep(every) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
-        let round = promote_round(&config, &lake).instrument(info_span!("promotion"));
+        let round =
+            promote_round(&config, &lake, &mut promoter).instrument(info_span!("promotion"));
         let counter = match round.await {
             Ok(()) => &counters.promotions,
             Err(()) => &counters.failed_promotions,
@@ -144,13 +170,25 @@ async fn promotions(
 }
 
 /// One round: silver from every bronze table, then every gold model; each report logged.
-async fn promote_round(config: &Config, lake: &Lake) -> Result<(), ()> {
+/// `promoter` is loaded on the first round that needs it (and again after a failed load).
+async fn promote_round(
+    config: &Config,
+    lake: &Lake,
+    promoter: &mut Option<Promoter>,
+) -> Result<(), ()> {
+    let promoter = match promoter {
+        Some(loaded) => loaded,
+        None => match Promoter::load(&config.silver).await {
+            Ok(loaded) => promoter.insert(loaded),
+            Err(e) => {
+                error!("promote silver cannot start (retried next round): {e}");
+                return Err(());
+            }
+        },
+    };
     let progress = Progress::new("promote silver", ProgressOutput::Log);
     let bronze_tables = config.bronze.table_names();
-    let silver =
-        tweetlake_silver::promote_all(&config.silver, &bronze_tables, lake, false, progress, |r| {
-            info!("{r}")
-        });
+    let silver = promoter.promote_all(&bronze_tables, lake, false, progress, |r| info!("{r}"));
     match silver.await {
         Ok(_) => {}
         Err(e) if e.is_waiting_for_bronze() => {
@@ -179,7 +217,7 @@ async fn promote_round(config: &Config, lake: &Lake) -> Result<(), ()> {
     }
 }
 
-/// Maintains every table when the clock says it is due, beside the promotions.
+/// Maintains or compacts every table when the clock says it is due, beside the promotions.
 async fn maintenance(
     config: Config,
     lake: Lake,
@@ -187,39 +225,59 @@ async fn maintenance(
     counters: Arc<Counters>,
 ) {
     let mut clock = MaintenanceClock::new(&config.run);
+    let mut asked = Instant::now();
     loop {
         tokio::select! {
             _ = tokio::time::sleep(clock.tick()) => {}
             _ = stop.wait_for(|s| *s) => return,
         }
         let now = chrono::Utc::now();
-        if !clock.due(now.hour(), now.date_naive()) {
-            continue;
-        }
+        let due = clock.due(now.hour(), now.date_naive(), asked.elapsed());
+        asked = Instant::now();
+        let Some(due) = due else { continue };
+        let (section, what, done, failed) = match due {
+            Due::Maintain => (
+                config.maintain.clone(),
+                "maintenance",
+                &counters.maintenances,
+                &counters.failed_maintenances,
+            ),
+            Due::Compact => (
+                MaintainConfig {
+                    vacuum: false,
+                    ..config.maintain.clone()
+                },
+                "compaction",
+                &counters.compactions,
+                &counters.failed_compactions,
+            ),
+        };
         let options = tweetlake_maintain::MaintainOptions {
-            progress: Progress::new("maintain", ProgressOutput::Log),
+            progress: Progress::new(what, ProgressOutput::Log),
             ..Default::default()
         };
-        let maintained = tweetlake_maintain::maintain(&config.maintain, &lake, &options)
-            .instrument(info_span!("maintenance"))
+        let maintained = tweetlake_maintain::maintain(&section, &lake, &options)
+            .instrument(info_span!("maintenance", what))
             .await;
-        counters.maintenances.fetch_add(1, Ordering::Relaxed);
-        let failed = match maintained {
+        // The next interval counts from the end of this run.
+        asked = Instant::now();
+        done.fetch_add(1, Ordering::Relaxed);
+        let failures = match maintained {
             // Before the ingester's first commit there is nothing to maintain.
             Ok(reports) => reports
                 .iter()
                 .filter_map(|r| r.error.as_ref().map(|e| (&r.table, e)))
                 .inspect(|(table, e)| {
-                    error!("maintaining {table} failed (retried at the next run): {e}")
+                    error!("{what} of {table} failed (retried at the next run): {e}")
                 })
                 .count(),
             Err(e) => {
-                error!("maintain failed (retried at the next run): {e}");
+                error!("{what} failed (retried at the next run): {e}");
                 1
             }
         };
-        if failed > 0 {
-            counters.failed_maintenances.fetch_add(1, Ordering::Relaxed);
+        if failures > 0 {
+            failed.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

@@ -16,7 +16,7 @@ use tweetlake_core::deltalake::arrow::error::ArrowError;
 use tweetlake_core::deltalake::DeltaTableError;
 use tweetlake_core::CoreError;
 
-pub use promote::{promote, promote_all, PromoteOptions, PromoteReport};
+pub use promote::{promote, promote_all, PromoteOptions, PromoteReport, Promoter};
 pub use rows::{Lineage, TweetRows};
 pub use schema::{tweets_schema, PARTITION_COLUMN};
 

@@ -62,57 +62,127 @@ impl Tables {
     }
 }
 
-/// Promotes each of `bronze_tables` into silver, in that order; `on_report` hears each table's
-/// report as it lands. A full refresh replaces silver with the first table's rows, and the others
-/// add theirs.
+/// What a promotion loads before it reads bronze: the expectations compiled, the NER model and
+/// sentiment method loaded. A one-off promotion loads it once for every bronze table; `tweetlake
+/// run` keeps one across its rounds, so a round costs the new rows, not a model load.
+pub struct Promoter {
+    config: SilverConfig,
+    expectations: Expectations,
+    // Behind a lock only so each retry of a conflicting commit can borrow it again.
+    enricher: futures::lock::Mutex<Enricher>,
+}
+
+impl Promoter {
+    /// Model and checks first: a bad one stops the run before any table is read or written.
+    pub async fn load(config: &SilverConfig) -> Result<Self, SilverError> {
+        Ok(Self {
+            config: config.clone(),
+            expectations: Expectations::compile(&config.effective_expectations())?,
+            enricher: futures::lock::Mutex::new(Enricher::load(config).await?),
+        })
+    }
+
+    /// Promotes each of `bronze_tables` into silver, in that order; `on_report` hears each
+    /// table's report as it lands. A full refresh replaces silver with the first table's rows,
+    /// and the others add theirs.
+    pub async fn promote_all(
+        &self,
+        bronze_tables: &[&str],
+        lake: &Lake,
+        full_refresh: bool,
+        progress: Progress,
+        mut on_report: impl FnMut(&PromoteReport),
+    ) -> Result<Vec<PromoteReport>, SilverError> {
+        progress.steps(bronze_tables.len());
+        let mut reports = Vec::new();
+        for (i, table) in bronze_tables.iter().copied().enumerate() {
+            let options = PromoteOptions {
+                full_refresh,
+                replace: full_refresh && i == 0,
+                progress: progress.clone(),
+            };
+            let report =
+                self.promote(lake, table, options)
+                    .await
+                    .map_err(|e| SilverError::Table {
+                        table: table.to_string(),
+                        source: Box::new(e),
+                    })?;
+            on_report(&report);
+            reports.push(report);
+        }
+        Ok(reports)
+    }
+
+    /// Promotes one bronze table into silver. A commit that conflicts with another writer's (a
+    /// compaction of silver beside this run's merge) runs the promotion again: it resumes from
+    /// what each table recorded, as after a crash.
+    pub async fn promote(
+        &self,
+        lake: &Lake,
+        bronze_table: &str,
+        options: PromoteOptions,
+    ) -> Result<PromoteReport, SilverError> {
+        let what = format!("promote silver from bronze/{bronze_table}");
+        let (mut report, retries) = retry_on_conflict(
+            lake.conflict_retry(),
+            &what,
+            SilverError::is_commit_conflict,
+            || self.promote_until(lake, bronze_table, options.clone(), Stage::Done),
+        )
+        .await?;
+        report.conflict_retries = retries;
+        Ok(report)
+    }
+
+    async fn promote_until(
+        &self,
+        lake: &Lake,
+        bronze_table: &str,
+        options: PromoteOptions,
+        stage: Stage,
+    ) -> Result<PromoteReport, SilverError> {
+        let mut enricher = self.enricher.lock().await;
+        let loaded = Loaded {
+            config: &self.config,
+            expectations: &self.expectations,
+            enricher: &mut enricher,
+        };
+        promote_until(loaded, lake, bronze_table, options, stage).await
+    }
+}
+
+/// [`Promoter::promote_all`] with what `config` loads.
 pub async fn promote_all(
     config: &SilverConfig,
     bronze_tables: &[&str],
     lake: &Lake,
     full_refresh: bool,
     progress: Progress,
-    mut on_report: impl FnMut(&PromoteReport),
+    on_report: impl FnMut(&PromoteReport),
 ) -> Result<Vec<PromoteReport>, SilverError> {
-    progress.steps(bronze_tables.len());
-    let mut reports = Vec::new();
-    for (i, table) in bronze_tables.iter().copied().enumerate() {
-        let options = PromoteOptions {
-            full_refresh,
-            replace: full_refresh && i == 0,
-            progress: progress.clone(),
-        };
-        let report =
-            promote(config, lake, table, options)
-                .await
-                .map_err(|e| SilverError::Table {
-                    table: table.to_string(),
-                    source: Box::new(e),
-                })?;
-        on_report(&report);
-        reports.push(report);
-    }
-    Ok(reports)
+    let promoter = Promoter::load(config).await?;
+    promoter
+        .promote_all(bronze_tables, lake, full_refresh, progress, on_report)
+        .await
 }
 
-/// Promotes one bronze table into silver. A commit that conflicts with another writer's (a
-/// compaction of silver beside this run's merge) runs the promotion again: it resumes from what
-/// each table recorded, as after a crash.
+/// [`Promoter::promote`] with what `config` loads.
 pub async fn promote(
     config: &SilverConfig,
     lake: &Lake,
     bronze_table: &str,
     options: PromoteOptions,
 ) -> Result<PromoteReport, SilverError> {
-    let what = format!("promote silver from bronze/{bronze_table}");
-    let (mut report, retries) = retry_on_conflict(
-        lake.conflict_retry(),
-        &what,
-        SilverError::is_commit_conflict,
-        || promote_until(config, lake, bronze_table, options.clone(), Stage::Done),
-    )
-    .await?;
-    report.conflict_retries = retries;
-    Ok(report)
+    let promoter = Promoter::load(config).await?;
+    promoter.promote(lake, bronze_table, options).await
+}
+
+/// A promoter's loaded parts, lent to one attempt.
+struct Loaded<'a> {
+    config: &'a SilverConfig,
+    expectations: &'a Expectations,
+    enricher: &'a mut Enricher,
 }
 
 /// How far a run goes; tests stop one early to stand for a crash.
@@ -123,18 +193,19 @@ enum Stage {
 }
 
 async fn promote_until(
-    config: &SilverConfig,
+    loaded: Loaded<'_>,
     lake: &Lake,
     bronze_table: &str,
     options: PromoteOptions,
     stage: Stage,
 ) -> Result<PromoteReport, SilverError> {
+    let Loaded {
+        config,
+        expectations,
+        enricher,
+    } = loaded;
     let progress = options.progress.clone();
     progress.step(format_args!("silver from bronze/{bronze_table}"));
-    progress.phase("loading the models");
-    // Model and checks first: a bad one stops the run before any table is read or written.
-    let expectations = Expectations::compile(&config.effective_expectations())?;
-    let mut enricher = Enricher::load(config).await?;
     let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
     let bronze = open_table(&bronze_url, lake.storage_options()).await?;
     let Some(to_version) = bronze.version().map(|v| v as i64) else {
@@ -199,8 +270,8 @@ async fn promote_until(
         let span = info_span!("promote_silver", bronze_table, from = ?from, to = end);
         let mut work = Work {
             tables: &mut tables,
-            expectations: &expectations,
-            enricher: &mut enricher,
+            expectations,
+            enricher: &mut *enricher,
             progress: &progress,
         };
         let slice = promote_slice(&mut work, &slice_bronze, &run, stage)

@@ -126,17 +126,25 @@ async fn delta_files(url: &url::Url) -> Vec<std::path::PathBuf> {
         .collect()
 }
 
-async fn run_once(config: &Config, lake: &Lake) -> IngestReport {
+/// One run to the end of the topic, and whether it told its commit listener anything.
+async fn run_once(config: &Config, lake: &Lake) -> (IngestReport, bool) {
+    let committed = Arc::new(Notify::new());
     let options = IngestOptions {
         until_caught_up: true,
+        committed: Some(committed.clone()),
     };
-    tokio::time::timeout(
+    let report = tokio::time::timeout(
         Duration::from_secs(60),
         ingest(config.into(), lake, options, std::future::pending()),
     )
     .await
     .expect("caught up within a minute")
-    .unwrap()
+    .unwrap();
+    // A permit is kept for the next waiter when a commit told the listener.
+    let told = tokio::time::timeout(Duration::ZERO, committed.notified())
+        .await
+        .is_ok();
+    (report, told)
 }
 
 async fn every_offset_lands_once(format: OutputFormat) {
@@ -151,7 +159,8 @@ async fn every_offset_lands_once(format: OutputFormat) {
     );
     let dir = tempfile::tempdir().unwrap();
     let (config, lake) = config(&servers, dir.path(), format);
-    let report = run_once(&config, &lake).await;
+    let (report, told) = run_once(&config, &lake).await;
+    assert!(told, "a commit that stored rows tells the listener");
     let t = &report.tables[0];
     let bad = (0..MESSAGES).filter(|i| is_bad(*i)).count() as u64;
     assert_eq!((t.rows, t.quarantined), (MESSAGES as u64 - bad, bad));
@@ -185,8 +194,9 @@ async fn every_offset_lands_once(format: OutputFormat) {
     }
 
     // Nothing new: a second run stores nothing.
-    let again = run_once(&config, &lake).await;
+    let (again, told) = run_once(&config, &lake).await;
     assert_eq!((again.tables[0].rows, again.tables[0].quarantined), (0, 0));
+    assert!(!told, "nothing stored, nothing to promote");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

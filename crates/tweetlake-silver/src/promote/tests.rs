@@ -245,15 +245,17 @@ async fn a_rerun_after_a_crash_appends_nothing_twice() {
     s.promote(false).await;
     let bad = |n: u32| format!(r#"{{"id_str":"{n}","user":{{"id_str":"1"}},"text":"no time"}}"#);
     s.bronze(&[bad(1), delete(A), line(V2, B)]).await;
-    promote_until(
-        &s.config.silver,
-        &s.lake,
-        "tweets",
-        PromoteOptions::default(),
-        Stage::SideTables,
-    )
-    .await
-    .unwrap();
+    Promoter::load(&s.config.silver)
+        .await
+        .unwrap()
+        .promote_until(
+            &s.lake,
+            "tweets",
+            PromoteOptions::default(),
+            Stage::SideTables,
+        )
+        .await
+        .unwrap();
     assert_eq!(
         s.ids("tweets", "tweet_id").await,
         BTreeSet::from([A]),

@@ -1,0 +1,164 @@
+//! `tweetlake run` end to end: silver and gold follow the ingester's commits within seconds
+//! instead of waiting for the promotion timer, and compactions between maintenance runs merge the
+//! small files that commits every second make.
+
+use std::collections::BTreeSet;
+use std::io::Read;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use crate::support::*;
+
+/// Kills the run if the test fails before it stops it.
+struct Running(std::process::Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// What a Delta table's JSON log says: the data files it holds now, and how many commits of
+/// each operation wrote it.
+fn delta_log(table: &Path) -> (usize, Vec<String>) {
+    let mut logs: Vec<_> = std::fs::read_dir(table.join("_delta_log"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    logs.sort();
+    let mut files = BTreeSet::new();
+    let mut operations = Vec::new();
+    for log in logs {
+        for line in std::fs::read_to_string(&log).unwrap().lines() {
+            let action: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let Some(path) = action["add"]["path"].as_str() {
+                files.insert(path.to_string());
+            }
+            if let Some(path) = action["remove"]["path"].as_str() {
+                files.remove(path);
+            }
+            if let Some(op) = action["commitInfo"]["operation"].as_str() {
+                operations.push(op.to_string());
+            }
+        }
+    }
+    (files.len(), operations)
+}
+
+/// With the promotion timer at an hour, only the ingester's commits can promote: every tweet sent
+/// reaches silver, and gold reaches the generator's truth, within a minute of the producer
+/// finishing. Compactions every 4 s merge bronze's one-second files as they come, and the run's
+/// report counts them.
+#[test]
+fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
+    let svc = Services::broker();
+    svc.topic("tweets", 2);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let models = repo_root().join("sql");
+    let mut cmd = tweetlake(dir);
+    cmd.args(["--bootstrap-servers", &svc.broker, "run"])
+        .env("TWEETLAKE_RUN__PROMOTE_EVERY_SECONDS", "3600")
+        .env("TWEETLAKE_RUN__COMPACT_EVERY_SECONDS", "4")
+        .env("TWEETLAKE_RUN__SERVE", "false")
+        .env("TWEETLAKE_SILVER__NER__ENABLED", "false")
+        .env("TWEETLAKE_GOLD__MODELS_DIR", models.to_str().unwrap())
+        .env("TWEETLAKE_BRONZE__FLUSH__MAX_LATENCY", "1s");
+    let mut run = Running(spawn(&mut cmd));
+
+    let truth = dir.join("truth.csv");
+    run_ok(tweetlake(dir).args([
+        "produce",
+        "--bootstrap-servers",
+        &svc.broker,
+        "--topic",
+        "tweets",
+        "--synthetic",
+        "160",
+        "--seed",
+        "11",
+        "--geo-share",
+        "0.6",
+        "--rate",
+        "20",
+        "--truth",
+        truth.to_str().unwrap(),
+    ]));
+    let sent = Instant::now();
+    let truth = std::fs::read_to_string(&truth).unwrap();
+    let (rows, tweets) = truth.lines().skip(1).fold((0, 0), |(r, t), line| {
+        let cells: Vec<&str> = line.rsplitn(4, ',').collect();
+        (r + 1, t + cells[2].parse::<i64>().unwrap())
+    });
+    let want = vec![format!("160,{rows},{tweets}")];
+    let query = "SELECT (SELECT count(*) FROM silver.tweets) AS silver, count(*) AS windows, \
+                 sum(tweets) AS tweets \
+                 FROM gold.tweets_per_city_5m";
+    let mut last = Vec::new();
+    let reached = wait_until(Duration::from_secs(60), || {
+        let out = tweetlake(dir)
+            .args(["sql", "--output-format", "csv", query])
+            .output()
+            .unwrap();
+        last = match out.status.success() {
+            true => String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .skip(1)
+                .map(str::to_string)
+                .collect(),
+            false => vec![String::from_utf8_lossy(&out.stderr).to_string()],
+        };
+        last == want
+    });
+    assert!(
+        reached,
+        "silver and gold did not follow bronze within 60 s of the last tweet \
+         (the timer was an hour): {last:?} != {want:?}"
+    );
+    eprintln!(
+        "silver and gold complete {:?} after the last tweet",
+        sent.elapsed()
+    );
+
+    // Let a compaction run after the last commits, then stop.
+    std::thread::sleep(Duration::from_secs(6));
+    unsafe {
+        libc::kill(run.0.id() as i32, libc::SIGTERM);
+    }
+    let mut status = None;
+    wait_until(Duration::from_secs(60), || {
+        status = run.0.try_wait().unwrap();
+        status.is_some()
+    });
+    let status = status.expect("tweetlake run did not stop within 60 s of SIGTERM");
+    assert!(status.success(), "{status}");
+    let mut report = String::new();
+    run.0
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut report)
+        .unwrap();
+    let count = |after: &str| -> u64 {
+        let (head, _) = report
+            .split_once(after)
+            .unwrap_or_else(|| panic!("{report}"));
+        head.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    assert!(count(" compactions (") >= 2, "{report}");
+    assert!(
+        report.contains("compactions (0 with a failed table)"),
+        "{report}"
+    );
+    assert!(count(" promotion rounds") >= 2, "{report}");
+
+    // Bronze took a commit about every second; compaction merged them as they came.
+    let (files, operations) = delta_log(&dir.join("lake/bronze/tweets"));
+    let writes = operations.iter().filter(|op| *op == "WRITE").count();
+    let optimizes = operations.iter().filter(|op| *op == "OPTIMIZE").count();
+    assert!(writes >= 4, "{operations:?}");
+    assert!(optimizes >= 1, "{operations:?}");
+    assert!(files < writes, "{files} files after {writes} writes");
+}
