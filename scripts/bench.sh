@@ -7,6 +7,8 @@
 #   --mode silver: after the ingest run, `promote silver --full-refresh` with NER off and on (1 and
 #     2 threads), and NER alone on the held-back BTC tweets (needs scripts/setup-ner.sh's model).
 # Figures and how to read them: docs/benchmarks.md.
+#   --mode freshness: `tweetlake run` (NER on) fed MESSAGES tweets in real time at --rate (100)
+#     per second; for every tweet, the time until bronze, silver and gold commit it (p50/p95/max).
 #   --mode gold: scripts/bench-gold.sh (MESSAGES tweets; every model against DuckDB, then
 #     incremental).
 #   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
@@ -25,7 +27,7 @@ cargo build --release -p tweetlake-cli -p tweetlake-bench >&2
 work=$(mktemp -d "${TMPDIR:-/tmp}/tweetlake-bench.XXXXXX")
 trap 'scripts/services.sh stop "$work"; rm -rf "$work"' EXIT
 broker=$(scripts/services.sh broker "$work")
-for t in bench bench.produce bench.spool; do scripts/services.sh topic "$work" "$t" "$partitions"; done
+for t in bench bench.produce bench.spool bench.fresh; do scripts/services.sh topic "$work" "$t" "$partitions"; done
 echo "broker $broker, topic bench with $partitions partitions, $(nproc) cores" >&2
 "$CARGO_TARGET_DIR/release/tweetlake-bench" --bootstrap-servers "$broker" --topic bench \
   --messages "$messages" --tweetlake "$CARGO_TARGET_DIR/release/tweetlake" --work "$work" "$@"

@@ -5,6 +5,7 @@
 
 mod ceiling;
 mod child;
+mod freshness;
 mod ingest_run;
 mod produce;
 mod produce_run;
@@ -44,9 +45,19 @@ struct Args {
     /// `ingest` (Kafka → bronze) or `produce` (file → Kafka, and the disk spool; needs topics
     /// `<topic>.produce` and `<topic>.spool` and the broker's pid in `<work>/broker.pid`).
     /// `silver`: after the ingest run, `promote silver` with NER off and on (1 and 2 threads),
-    /// and NER alone over `--ner-sample`.
-    #[arg(long, default_value = "ingest", value_parser = ["ingest", "produce", "silver"])]
+    /// and NER alone over `--ner-sample`. `freshness`: `tweetlake run` fed `--messages` tweets
+    /// at `--rate` per second into `<topic>.fresh`; the lag of each layer.
+    #[arg(long, default_value = "ingest", value_parser = ["ingest", "produce", "silver", "freshness"])]
     mode: String,
+    /// `--mode silver`: tweets without `entities` objects, so silver extracts them from the text.
+    #[arg(long)]
+    without_entities: bool,
+    /// `--mode silver`: only the promotion without NER.
+    #[arg(long)]
+    ner_off_only: bool,
+    /// Tweets per second sent in real time, for `--mode freshness`.
+    #[arg(long, default_value_t = 100.0)]
+    rate: f64,
     /// NER model directory for `--mode silver`.
     #[arg(long, default_value = "models/tweetlake-ner")]
     ner_model: PathBuf,
@@ -58,11 +69,17 @@ struct Args {
 fn main() -> Result<()> {
     let args = Args::parse();
     let mut factory = tweets::TweetFactory::from_fixtures()?;
-    if args.mode == "silver" {
+    if args.mode == "silver" || args.mode == "freshness" {
         factory = factory.with_unique_texts();
+    }
+    if args.without_entities {
+        factory = factory.without_entities();
     }
     if args.mode == "produce" {
         return produce_bench(&args, &factory);
+    }
+    if args.mode == "freshness" {
+        return freshness_bench(&args, &factory);
     }
     let produced = if args.no_produce {
         None
@@ -110,6 +127,31 @@ fn main() -> Result<()> {
     } else {
         report.print();
     }
+    Ok(())
+}
+
+/// The freshness benchmark: real-time tweets into `tweetlake run`, the lag of every layer.
+fn freshness_bench(args: &Args, factory: &tweets::TweetFactory) -> Result<()> {
+    if args.rate.is_nan() || args.rate <= 0.0 {
+        anyhow::bail!("--rate must be above 0");
+    }
+    let lake = args.work.join("lake-fresh");
+    if lake.exists() {
+        std::fs::remove_dir_all(&lake).with_context(|| format!("emptying {}", lake.display()))?;
+    }
+    eprintln!(
+        "tweetlake run, {} tweets at {}/s into `{}.fresh`…",
+        args.messages, args.rate, args.topic
+    );
+    let result = freshness::run(
+        &args.tweetlake,
+        &args.bootstrap_servers,
+        &format!("{}.fresh", args.topic),
+        &lake,
+        &args.ner_model,
+        (factory, args.messages, args.rate),
+    )?;
+    result.print();
     Ok(())
 }
 
@@ -198,8 +240,11 @@ fn silver_bench(args: &Args, lake: &std::path::Path) -> Result<()> {
     let (bin, model) = (&args.tweetlake, &args.ner_model);
     let mut runs = Vec::new();
     let ner = |threads, precision| NerSetting { threads, precision };
-    let settings = [ner(2, "float32"), ner(1, "bfloat16"), ner(2, "bfloat16")];
-    for setting in std::iter::once(None).chain(settings.map(Some)) {
+    let settings = match args.ner_off_only {
+        true => Vec::new(),
+        false => vec![ner(2, "float32"), ner(1, "bfloat16"), ner(2, "bfloat16")],
+    };
+    for setting in std::iter::once(None).chain(settings.iter().copied().map(Some)) {
         eprintln!("promote silver --full-refresh, NER {setting:?}…");
         runs.push(silver_run::promote(bin, lake, &args.topic, model, setting)?);
     }

@@ -19,6 +19,7 @@ pub struct TweetFactory {
     templates: Vec<Template>,
     base_ms: u64,
     unique_texts: bool,
+    without_entities: bool,
 }
 
 impl TweetFactory {
@@ -46,6 +47,7 @@ impl TweetFactory {
             templates,
             base_ms: 1_767_225_600_000,
             unique_texts: false,
+            without_entities: false,
         })
     }
 
@@ -75,15 +77,27 @@ impl TweetFactory {
     }
 
     /// The `i`-th tweet as [`TweetFactory::tweet`] makes it, with unique texts when asked.
+    /// Tweets without any `entities` object, as an API v2 stream sends them without the
+    /// entities expansion: silver then extracts them from the text.
+    pub fn without_entities(mut self) -> Self {
+        self.without_entities = true;
+        self
+    }
+
     pub fn tweet_for_run(&self, i: u64) -> (u64, Vec<u8>) {
         let (id, json) = self.tweet(i);
-        if !self.unique_texts {
+        if !self.unique_texts && !self.without_entities {
             return (id, json);
         }
         let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(&json) else {
             return (id, json);
         };
-        mark_texts(&mut v, i);
+        if self.unique_texts {
+            mark_texts(&mut v, i);
+        }
+        if self.without_entities {
+            drop_entities(&mut v);
+        }
         (id, serde_json::to_vec(&v).unwrap_or(json))
     }
 
@@ -94,6 +108,17 @@ impl TweetFactory {
 
 /// Appends ` no. <i>` to every `text` and `full_text` string, nested ones included (a retweet's
 /// original, an extended tweet).
+fn drop_entities(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            map.remove("entities");
+            map.values_mut().for_each(drop_entities);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(drop_entities),
+        _ => {}
+    }
+}
+
 fn mark_texts(v: &mut serde_json::Value, i: u64) {
     match v {
         serde_json::Value::Object(map) => {
