@@ -124,15 +124,7 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
 
     // Let a compaction run after the last commits, then stop.
     std::thread::sleep(Duration::from_secs(6));
-    unsafe {
-        libc::kill(run.0.id() as i32, libc::SIGTERM);
-    }
-    let mut status = None;
-    wait_until(Duration::from_secs(60), || {
-        status = run.0.try_wait().unwrap();
-        status.is_some()
-    });
-    let status = status.expect("tweetlake run did not stop within 60 s of SIGTERM");
+    let status = stop_with_sigterm(&mut run.0);
     assert!(status.success(), "{status}");
     let mut report = String::new();
     run.0

@@ -482,15 +482,7 @@ fn run_keeps_gold_current_and_stops_on_sigterm() {
     );
 
     // SIGTERM: everything stops, the ingester's commit included, and the process exits 0.
-    unsafe {
-        libc::kill(server.0.id() as i32, libc::SIGTERM);
-    }
-    let mut status = None;
-    wait_until(Duration::from_secs(60), || {
-        status = server.0.try_wait().unwrap();
-        status.is_some()
-    });
-    let status = status.expect("tweetlake run did not stop within 60 s of SIGTERM");
+    let status = stop_with_sigterm(&mut server.0);
     assert!(status.success(), "{status}");
     assert!(
         std::net::TcpStream::connect(("127.0.0.1", pg)).is_err(),

@@ -187,6 +187,21 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// Sends SIGTERM to a long-running command (`run`, `serve`) and waits up to a minute for it to
+/// exit; its exit status.
+pub fn stop_with_sigterm(child: &mut Child) -> std::process::ExitStatus {
+    // SAFETY: our own child's pid; SIGTERM asks it to stop cleanly.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGTERM);
+    }
+    let mut status = None;
+    wait_until(Duration::from_secs(60), || {
+        status = child.try_wait().unwrap();
+        status.is_some()
+    });
+    status.expect("it did not stop within 60 s of SIGTERM")
+}
+
 pub fn spawn(cmd: &mut Command) -> Child {
     // stdout carries the final report; logs go to the test's own stderr so no pipe fills up.
     cmd.stdout(Stdio::piped())
