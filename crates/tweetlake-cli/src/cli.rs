@@ -109,7 +109,8 @@ pub enum Command {
         http_listen: Option<String>,
     },
     /// Everything in one process for small deployments: ingest continuously, promote silver and
-    /// gold every run.promote_every_seconds, maintain daily, serve; SIGTERM/SIGINT stops it cleanly.
+    /// gold on each bronze commit (at least every run.promote_every_seconds), compact every few
+    /// minutes, maintain daily, serve; SIGTERM/SIGINT stops it cleanly.
     Run,
     /// What other engines need to read the lake and run its models.
     Catalog {
