@@ -87,11 +87,7 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
         truth.to_str().unwrap(),
     ]));
     let sent = Instant::now();
-    let truth = std::fs::read_to_string(&truth).unwrap();
-    let (rows, tweets) = truth.lines().skip(1).fold((0, 0), |(r, t), line| {
-        let cells: Vec<&str> = line.rsplitn(4, ',').collect();
-        (r + 1, t + cells[2].parse::<i64>().unwrap())
-    });
+    let (rows, tweets) = truth_totals(&truth);
     let want = vec![format!("160,{rows},{tweets}")];
     let query = "SELECT (SELECT count(*) FROM silver.tweets) AS silver, count(*) AS windows, \
                  sum(tweets) AS tweets \

@@ -460,11 +460,7 @@ fn run_keeps_gold_current_and_stops_on_sigterm() {
         "--truth",
         truth.to_str().unwrap(),
     ]));
-    let truth = std::fs::read_to_string(&truth).unwrap();
-    let (rows, tweets) = truth.lines().skip(1).fold((0, 0), |(r, t), line| {
-        let cells: Vec<&str> = line.rsplitn(4, ',').collect();
-        (r + 1, t + cells[2].parse::<i64>().unwrap())
-    });
+    let (rows, tweets) = truth_totals(&truth);
     let want = format!("{rows}|{tweets}");
     let mut last = String::new();
     let reached = wait_until(Duration::from_secs(180), || {

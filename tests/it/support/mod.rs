@@ -187,6 +187,16 @@ pub fn run_ok(cmd: &mut Command) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+/// What a `produce --synthetic --truth` file counts: its rows (city, 5-minute window) and the
+/// tweets in them, as gold.tweets_per_city_5m must hold them.
+pub fn truth_totals(path: &Path) -> (i64, i64) {
+    let truth = std::fs::read_to_string(path).unwrap();
+    truth.lines().skip(1).fold((0, 0), |(rows, tweets), line| {
+        let cells: Vec<&str> = line.rsplitn(4, ',').collect();
+        (rows + 1, tweets + cells[2].parse::<i64>().unwrap())
+    })
+}
+
 /// Sends SIGTERM to a long-running command (`run`, `serve`) and waits up to a minute for it to
 /// exit; its exit status.
 pub fn stop_with_sigterm(child: &mut Child) -> std::process::ExitStatus {
