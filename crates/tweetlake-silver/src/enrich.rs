@@ -148,7 +148,8 @@ impl Enricher {
         if let Some(SentimentBy::Vader(scorer)) = &self.sentiment {
             progress.phase("scoring sentiment");
             let _span = info_span!("sentiment", rows = rows.len()).entered();
-            let scores: Vec<_> = rows.texts().map(|t| scorer.score(t)).collect();
+            let texts: Vec<&str> = rows.texts().collect();
+            let scores = crate::parallel::map_in_order(&texts, |t| scorer.score(t));
             for (e, s) in rows.enrichment_mut().iter_mut().zip(scores) {
                 e.sentiment = Some(s);
             }

@@ -7,6 +7,7 @@ mod bronze_read;
 pub mod enrich;
 pub mod expect;
 pub mod notices;
+mod parallel;
 pub mod promote;
 pub mod rows;
 pub mod schema;

@@ -3,7 +3,8 @@
 //! table's commit records the bronze version (Delta `txn` `<app_id>-silver-<bronze table>`), so a
 //! rerun after a crash redoes only the tables still behind, and a second run changes nothing.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::SilverConfig;
@@ -11,7 +12,7 @@ use tweetlake_core::delta::{app_txn_version, data_changes, exists, file_changes,
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
-use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, ObjectStore, Path};
 use tweetlake_core::tables::silver;
 use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
@@ -20,7 +21,7 @@ use crate::bronze_read::{read_file, read_ids, stored_ids};
 use crate::enrich::Enricher;
 use crate::expect::Expectations;
 use crate::notices::{read_notices, NoticeIndex};
-use crate::rows::event_date;
+use crate::rows::{event_date, Lineage};
 use crate::schema::PARTITION_COLUMN;
 use crate::SilverError;
 
@@ -326,8 +327,9 @@ async fn promote_slice(
         let rows = read_file(store.clone(), path.clone())
             .await
             .map_err(delta("reading bronze"))?;
-        for row in rows {
-            sorted.add(index, row);
+        let parsed = sorted::parse_all(&rows);
+        for (row, message) in rows.into_iter().zip(parsed) {
+            sorted.add_parsed(index, row, message);
         }
         progress.advance(1);
     }
@@ -361,7 +363,9 @@ async fn promote_slice(
     progress.phase("checking expectations");
     let outcome = expectations.check(&rows.to_batch()?)?;
     drop(rows);
-    let failed = plan::failed_expectations(&outcome.dropped, &origins, expectations);
+    let wanted = plan::dropped_origins(&outcome.dropped, &origins);
+    let raw_of = read_back(&store, &files, &wanted).await?;
+    let failed = plan::failed_expectations(&outcome.dropped, &origins, expectations, &raw_of);
     sorted.quarantine.extend(failed);
     drop(origins);
     report.dropped = outcome.dropped.len() as u64;
@@ -405,6 +409,25 @@ async fn new_files(bronze: &DeltaTable, since: Option<i64>) -> Result<Vec<Path>,
         .await
         .map_err(delta("listing bronze files"))?
         .added)
+}
+
+/// The raw JSON of the `wanted` rows, read back from their bronze files (indexes into `files`).
+async fn read_back(
+    store: &Arc<dyn ObjectStore>,
+    files: &[Path],
+    wanted: &BTreeMap<usize, HashSet<Lineage>>,
+) -> Result<HashMap<(usize, Lineage), String>, SilverError> {
+    let mut raw = HashMap::new();
+    for (index, lineages) in wanted {
+        let Some(path) = files.get(*index) else {
+            continue;
+        };
+        let rows = read_file(store.clone(), path.clone())
+            .await
+            .map_err(delta("reading bronze again for the quarantine"))?;
+        plan::keep_raw(*index, rows, lineages, &mut raw);
+    }
+    Ok(raw)
 }
 
 /// What silver/deletes and silver/notices hold.

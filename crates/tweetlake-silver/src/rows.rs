@@ -17,7 +17,7 @@ use tweetlake_twitter::Tweet;
 use crate::schema::{entity_fields, rule_fields, tweets_schema, url_fields};
 
 /// Where a silver row came from in bronze.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Lineage {
     pub topic: String,
     pub partition: i32,

@@ -3,10 +3,11 @@
 //! with their notices applied; which ids are new deletes; which rows a failed expectation sends
 //! to the quarantine. `promote_slice` reads, asks this module, and writes what it answers.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use tweetlake_twitter::Tweet;
 
+use crate::bronze_read::BronzeRow;
 use crate::expect::Expectations;
 use crate::notices::{Notice, NoticeIndex};
 use crate::rows::{Lineage, TweetRows};
@@ -40,10 +41,10 @@ pub(super) fn undeleted(sorted: &mut Sorted, held: &Held) -> Vec<SortedTweet> {
     tweets
 }
 
-/// Where each planned row came from: a failed expectation quarantines its raw JSON.
+/// Where each planned row came from: a failed expectation quarantines its raw JSON, read back
+/// from this bronze file at this offset.
 pub(super) struct Origin {
     pub(super) file: usize,
-    pub(super) raw: String,
     pub(super) lineage: Lineage,
 }
 
@@ -77,7 +78,7 @@ impl SlicePlan {
         let mut rows = TweetRows::default();
         let mut origins = Vec::new();
         let mut already_stored = 0;
-        for (tweet, lineage, file, raw) in undeleted {
+        for (tweet, lineage, file) in undeleted {
             if stored.contains(&tweet.id) {
                 already_stored += 1;
                 continue;
@@ -85,7 +86,6 @@ impl SlicePlan {
             let tweet = with_notices(tweet, &notices);
             origins.push(Origin {
                 file,
-                raw,
                 lineage: lineage.clone(),
             });
             rows.push(tweet, lineage);
@@ -105,19 +105,22 @@ fn with_notices(mut tweet: Tweet, notices: &NoticeIndex) -> Tweet {
 }
 
 /// The quarantine rows, with their bronze file's index, for the planned rows an expectation
-/// dropped (`dropped`: row index and the rule that failed first).
+/// dropped (`dropped`: row index and the rule that failed first). `raw_of` gives a row's raw JSON
+/// by its bronze file and coordinates (see [`keep_raw`]).
 pub(super) fn failed_expectations(
     dropped: &[(usize, String)],
     origins: &[Origin],
     expectations: &Expectations,
+    raw_of: &HashMap<(usize, Lineage), String>,
 ) -> Vec<(usize, QuarantineRow)> {
     dropped
         .iter()
         .filter_map(|(i, rule)| {
             let origin = origins.get(*i)?;
             let check = expectations.check_of(rule).unwrap_or_default();
+            let raw = raw_of.get(&(origin.file, origin.lineage.clone()));
             let row = QuarantineRow {
-                raw: origin.raw.clone(),
+                raw: raw.cloned().unwrap_or_default(),
                 error: format!("expectation `{rule}` failed: {check}"),
                 rule: Some(rule.clone()),
                 lineage: origin.lineage.clone(),
@@ -125,6 +128,34 @@ pub(super) fn failed_expectations(
             Some((origin.file, row))
         })
         .collect()
+}
+
+/// The rows whose raw JSON the quarantine needs, by bronze file index: the only files a slice
+/// reads a second time, and only when an expectation dropped something.
+pub(super) fn dropped_origins(
+    dropped: &[(usize, String)],
+    origins: &[Origin],
+) -> BTreeMap<usize, HashSet<Lineage>> {
+    let mut by_file: BTreeMap<usize, HashSet<Lineage>> = BTreeMap::new();
+    for origin in dropped.iter().filter_map(|(i, _)| origins.get(*i)) {
+        by_file
+            .entry(origin.file)
+            .or_default()
+            .insert(origin.lineage.clone());
+    }
+    by_file
+}
+
+/// The raw JSON of the `wanted` rows among `rows` (bronze file `file`, read back), added to `into`
+/// by file and coordinates.
+pub(super) fn keep_raw(
+    file: usize,
+    rows: Vec<BronzeRow>,
+    wanted: &HashSet<Lineage>,
+    into: &mut HashMap<(usize, Lineage), String>,
+) {
+    let kept = rows.into_iter().filter(|r| wanted.contains(&r.lineage));
+    into.extend(kept.map(|r| ((file, r.lineage), r.raw)));
 }
 
 #[cfg(test)]

@@ -4,16 +4,16 @@
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 
-use tweetlake_twitter::{parse_message, Message, Tweet};
+use tweetlake_twitter::{parse_message, Message, ParseError, Tweet};
 
 use crate::bronze_read::BronzeRow;
 use crate::notices::{Notice, NoticeKind, NoticeRow};
 use crate::rows::Lineage;
 use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
 
-/// A tweet as read: with its bronze coordinates, the index of its bronze file and its raw JSON
-/// (for the quarantine).
-pub(super) type SortedTweet = (Tweet, Lineage, usize, String);
+/// A tweet as read: with its bronze coordinates and the index of its bronze file. Its raw JSON is
+/// not kept (it is most of a slice's memory): the few rows an expectation drops are read back.
+pub(super) type SortedTweet = (Tweet, Lineage, usize);
 
 /// What one slice read, sorted into what each table gets.
 #[derive(Default)]
@@ -29,8 +29,25 @@ pub(super) struct Sorted {
     pub(super) rows: u64,
 }
 
+/// Each row parsed, in order, on every core.
+pub(super) fn parse_all(rows: &[BronzeRow]) -> Vec<Result<Message, ParseError>> {
+    crate::parallel::map_in_order(rows, |r| parse_message(r.raw.as_bytes()))
+}
+
 impl Sorted {
+    #[cfg(test)]
     pub(super) fn add(&mut self, file: usize, row: BronzeRow) {
+        let parsed = parse_message(row.raw.as_bytes());
+        self.add_parsed(file, row, parsed);
+    }
+
+    /// Sorts `row`, which parsed as `parsed`.
+    pub(super) fn add_parsed(
+        &mut self,
+        file: usize,
+        row: BronzeRow,
+        parsed: Result<Message, ParseError>,
+    ) {
         self.rows += 1;
         let lineage = row.lineage;
         let mut notice = |kind, user_id, tweet_id, countries: Vec<String>| {
@@ -49,13 +66,13 @@ impl Sorted {
                 },
             ));
         };
-        match parse_message(row.raw.as_bytes()) {
+        match parsed {
             Ok(Message::Tweet(t)) => {
                 // Replays and redeliveries carry the same tweet again: the first copy stays.
                 match self.tweets.entry(t.id) {
                     Entry::Occupied(_) => self.duplicates += 1,
                     Entry::Vacant(slot) => {
-                        slot.insert((*t, lineage, file, row.raw));
+                        slot.insert((*t, lineage, file));
                     }
                 }
             }
@@ -117,7 +134,7 @@ impl Sorted {
     /// history but the last (the history is the same on every version).
     pub(super) fn supersede_edits(&mut self) {
         let mut superseded = Vec::new();
-        for (t, lineage, file, _) in self.tweets.values() {
+        for (t, lineage, file) in self.tweets.values() {
             if let Some((_, earlier)) = t.edit_history.split_last() {
                 for id in earlier {
                     let row = DeleteRow {

@@ -150,6 +150,26 @@ impl Setup {
         values
     }
 
+    /// Every value of a string column, sorted.
+    async fn strings(&self, table: &str, column: &str) -> Vec<String> {
+        use tweetlake_core::deltalake::arrow::array::AsArray;
+        let url = self.lake.table_url(Layer::Silver, table);
+        let t = open_table(&url, &HashMap::new()).await.unwrap();
+        let store = t.object_store();
+        let mut values = Vec::new();
+        for path in t.get_files_by_partitions(&[]).await.unwrap() {
+            for batch in crate::bronze_read::read_columns(&store, &path, &[column])
+                .await
+                .unwrap()
+            {
+                let c = batch.column(0).as_string::<i32>();
+                values.extend(c.iter().flatten().map(str::to_string));
+            }
+        }
+        values.sort();
+        values
+    }
+
     async fn version(&self, table: &str) -> Option<u64> {
         let url = self.lake.table_url(Layer::Silver, table);
         open_table(&url, &HashMap::new()).await.unwrap().version()
@@ -449,6 +469,11 @@ async fn expectations_warn_drop_and_count_every_rule() {
     assert_eq!(
         s.column("tweets_quarantine", "bronze_offset").await,
         vec![2]
+    );
+    // Its raw JSON is bronze's, byte for byte (read back from the bronze file).
+    assert_eq!(
+        s.strings("tweets_quarantine", "raw_value").await,
+        vec![redated(42, "2005-06-01T00:00:00Z")]
     );
     let counts: Vec<(String, u64, u64)> = r
         .quality

@@ -42,12 +42,9 @@ fn sorted(messages: &[String]) -> Sorted {
 }
 
 fn ids(plan: &SlicePlan) -> Vec<i64> {
-    plan.origins
-        .iter()
-        .map(|o| {
-            let value: serde_json::Value = serde_json::from_str(&o.raw).unwrap();
-            value["id"].as_i64().unwrap()
-        })
+    plan.rows
+        .texts()
+        .map(|t| t.strip_prefix("tweet ").unwrap().parse().unwrap())
         .collect()
 }
 
@@ -126,11 +123,60 @@ fn a_failed_expectation_quarantines_the_row_it_names() {
     let expectations = Expectations::compile(&[rule]).unwrap();
     // Row 1 failed; an index past the rows (it cannot happen) is skipped, not a panic.
     let dropped = vec![(1, "short".to_string()), (7, "short".to_string())];
-    let failed = failed_expectations(&dropped, &plan.origins, &expectations);
+    // Only tweet 2's file is read back, and only its row is kept.
+    let wanted = dropped_origins(&dropped, &plan.origins);
+    assert_eq!(wanted.keys().copied().collect::<Vec<_>>(), vec![1]);
+    let file_one: Vec<BronzeRow> = [(0, tweet(9)), (1, tweet(2))]
+        .into_iter()
+        .map(|(offset, raw)| BronzeRow {
+            raw,
+            lineage: Lineage {
+                topic: "tweets".into(),
+                partition: 0,
+                offset,
+            },
+        })
+        .collect();
+    let mut raw_of = HashMap::new();
+    keep_raw(1, file_one, &wanted[&1], &mut raw_of);
+    assert_eq!(raw_of.len(), 1);
+    let failed = failed_expectations(&dropped, &plan.origins, &expectations, &raw_of);
     assert_eq!(failed.len(), 1);
     let (file, row) = &failed[0];
     assert_eq!((*file, row.lineage.offset), (1, 1));
     assert_eq!(row.raw, tweet(2));
     assert_eq!(row.rule.as_deref(), Some("short"));
     assert_eq!(row.error, "expectation `short` failed: length(text) < 3");
+}
+
+#[test]
+fn rows_parsed_on_every_core_come_back_in_order() {
+    // Enough rows to be split across threads, with parse errors among them.
+    let rows: Vec<BronzeRow> = (0..1000)
+        .map(|i| match i % 3 {
+            0 => tweet(i + 1),
+            1 => delete(i + 1),
+            _ => format!("not json {i}"),
+        })
+        .enumerate()
+        .map(|(offset, raw)| BronzeRow {
+            raw,
+            lineage: Lineage {
+                topic: "tweets".into(),
+                partition: 0,
+                offset: offset as i64,
+            },
+        })
+        .collect();
+    let in_parallel: Vec<String> = super::super::sorted::parse_all(&rows)
+        .iter()
+        .map(|m| format!("{m:?}"))
+        .collect();
+    let one_by_one: Vec<String> = rows
+        .iter()
+        .map(|r| format!("{:?}", tweetlake_twitter::parse_message(r.raw.as_bytes())))
+        .collect();
+    assert_eq!(in_parallel.len(), 1000);
+    assert_eq!(in_parallel, one_by_one);
+    assert!(in_parallel[2].starts_with("Err("), "{}", in_parallel[2]);
 }
