@@ -155,3 +155,36 @@ fn odd_field_types_keep_the_kind() {
     }
     assert!(probe(b"{\"a\":").is_err());
 }
+
+/// The pre-read format answers as chrono's own parser of the format string, both orders of trial.
+#[test]
+fn times_parse_as_chrono_reads_them() {
+    let reference = |text: &str| {
+        chrono::DateTime::parse_from_str(text, V1_TIME_FORMAT)
+            .or_else(|_| chrono::DateTime::parse_from_rfc3339(text))
+            .ok()
+            .map(|t| t.timestamp_micros())
+    };
+    let cases = [
+        "Wed Jul 10 18:02:22 +0000 2019",
+        "Thu Nov 03 17:10:25 -0530 2022",
+        "Sun Feb 29 00:00:00 +0000 2004",
+        "Mon Feb 29 00:00:00 +0000 2005",
+        "Wed Jul 10 18:02:22 +0000 2019 ",
+        "Xyz Jul 10 18:02:22 +0000 2019",
+        "2019-07-10T18:02:22.000Z",
+        "2019-07-10T18:02:22+02:00",
+        "2019-07-10 18:02:22Z",
+        "2019-13-10T18:02:22Z",
+        "1",
+        "",
+        "Wed",
+    ];
+    for text in cases {
+        assert_eq!(parse_time(text), reference(text), "{text:?}");
+    }
+    assert_eq!(
+        parse_time("Wed Jul 10 18:02:22 +0000 2019"),
+        Some(1_562_781_742_000_000)
+    );
+}

@@ -175,3 +175,27 @@ fn per_word_parsing_answers_as_the_whole_text_does() {
     assert!(all.len() > 1_000, "{} texts", all.len());
     assert!(with_entities > 500, "{with_entities} texts with entities");
 }
+
+#[test]
+fn remembered_words_answer_at_their_new_offsets() {
+    let text = "RT @jack: #rust and $AAPL at https://t.co/abc123 ok";
+    let first = extract_entities(text);
+    // The same words again, later in another text: answers come from the cache, shifted.
+    let shifted = format!("ñü {text}");
+    let again = extract_entities(&shifted);
+    assert_eq!(again, whole_text(&shifted));
+    let starts = |e: &TextEntities| -> Vec<usize> {
+        [&e.mentions, &e.hashtags, &e.cashtags, &e.urls]
+            .into_iter()
+            .flatten()
+            .map(|x| x.start)
+            .collect()
+    };
+    let moved: Vec<usize> = starts(&first).iter().map(|s| s + 3).collect();
+    assert_eq!(starts(&again), moved);
+    assert_eq!(first.urls[0].value, "https://t.co/abc123");
+    // A word past the cache's length limit is parsed every time, with the same answer.
+    let long = format!("#{} x", "a".repeat(100));
+    assert_eq!(extract_entities(&long), whole_text(&long));
+    assert_eq!(extract_entities(&long), whole_text(&long));
+}

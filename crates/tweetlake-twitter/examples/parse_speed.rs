@@ -1,0 +1,36 @@
+//! Messages per second of the full parse (what `promote silver` runs on every bronze row: typed
+//! tweet, cleaned text, entities) over the bundled fixtures, on one core:
+//! `cargo run --release -p tweetlake-twitter --example parse_speed` from the repository root
+//! (docs/benchmarks.md).
+
+fn main() -> std::io::Result<()> {
+    let mut lines = Vec::new();
+    for f in [
+        "v1_mixed_tweets.jsonl",
+        "v1_stream_capture.jsonl",
+        "v2_stream_messages.jsonl",
+    ] {
+        let text = std::fs::read_to_string(format!("tests/fixtures/{f}"))?;
+        lines.extend(
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(str::to_string),
+        );
+    }
+    let bytes: usize = lines.iter().map(String::len).sum();
+    const ROUNDS: usize = 20;
+    for round in 1..=3 {
+        let started = std::time::Instant::now();
+        let parsed = (0..ROUNDS)
+            .flat_map(|_| &lines)
+            .filter(|l| tweetlake_twitter::parse_message(l.as_bytes()).is_ok())
+            .count();
+        let seconds = started.elapsed().as_secs_f64();
+        println!(
+            "round {round}: {parsed} messages, {:.0} messages/s, {:.0} MB/s",
+            parsed as f64 / seconds,
+            (bytes * ROUNDS) as f64 / seconds / 1e6
+        );
+    }
+    Ok(())
+}
