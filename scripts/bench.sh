@@ -12,6 +12,8 @@
 #   --mode gold: scripts/bench-gold.sh (MESSAGES tweets; every model against DuckDB, then
 #     incremental).
 #   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
+# PROFILE=quick-release runs the build without cross-crate LTO (minutes to rebuild instead of half
+# an hour; figures then say which build they came from).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
@@ -23,11 +25,12 @@ fi
 source scripts/env.sh
 scripts/install-deps.sh >&2
 scripts/setup-ner.sh >&2
-cargo build --release -p tweetlake-cli -p tweetlake-bench >&2
+profile=${PROFILE:-release}
+cargo build --profile "$profile" -p tweetlake-cli -p tweetlake-bench >&2
 work=$(mktemp -d "${TMPDIR:-/tmp}/tweetlake-bench.XXXXXX")
 trap 'scripts/services.sh stop "$work"; rm -rf "$work"' EXIT
 broker=$(scripts/services.sh broker "$work")
 for t in bench bench.produce bench.spool bench.fresh; do scripts/services.sh topic "$work" "$t" "$partitions"; done
 echo "broker $broker, topic bench with $partitions partitions, $(nproc) cores" >&2
-"$CARGO_TARGET_DIR/release/tweetlake-bench" --bootstrap-servers "$broker" --topic bench \
-  --messages "$messages" --tweetlake "$CARGO_TARGET_DIR/release/tweetlake" --work "$work" "$@"
+"$CARGO_TARGET_DIR/$profile/tweetlake-bench" --bootstrap-servers "$broker" --topic bench \
+  --messages "$messages" --tweetlake "$CARGO_TARGET_DIR/$profile/tweetlake" --work "$work" "$@"
