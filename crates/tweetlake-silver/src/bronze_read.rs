@@ -76,33 +76,70 @@ pub async fn read_ids(table: &DeltaTable, column: &str) -> Result<HashSet<i64>, 
     read_ids_where(table, column, &[]).await
 }
 
-/// The ids of `wanted` that `table` holds, reading only the `partition` values listed (a silver
-/// run looks up its tweets in the event dates they fall on, not in all of silver).
+/// The ids of `wanted` that `table` holds, reading only the files that can hold them: in the
+/// `partition` values listed (the event dates of a run's tweets) and, by the files' `tweet_id`
+/// statistics, in the range of the wanted ids. Snowflake ids grow with time, so a live stream's
+/// new tweets fall in the last few files of today's partition, not in all of it: without the range,
+/// every round of `tweetlake run` read every id of the day (issue 19).
 pub async fn stored_ids(
     table: &DeltaTable,
     partition: (&str, &[String]),
     wanted: &HashSet<i64>,
 ) -> Result<HashSet<i64>, DeltaTableError> {
-    let (column, values) = partition;
-    if values.is_empty() || wanted.is_empty() {
-        return Ok(HashSet::new());
-    }
-    let set = FilterValue::Set(values.iter().map(String::as_str).collect());
-    let filter = [(column, FilterOp::In, set)];
-    let mut ids = read_ids_where(table, "tweet_id", &filter).await?;
+    let files = files_holding(table, partition, wanted).await?;
+    let mut ids = read_ids_in(table, &files, TWEET_ID).await?;
     ids.retain(|id| wanted.contains(id));
     Ok(ids)
 }
+
+/// The files of `table` whose partition is listed and whose `tweet_id` range (where the file has
+/// statistics; files without are kept) meets the range of `wanted`.
+pub(crate) async fn files_holding(
+    table: &DeltaTable,
+    partition: (&str, &[String]),
+    wanted: &HashSet<i64>,
+) -> Result<Vec<Path>, DeltaTableError> {
+    let (column, values) = partition;
+    let (Some(low), Some(high)) = (wanted.iter().min(), wanted.iter().max()) else {
+        return Ok(Vec::new());
+    };
+    if values.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (low, high) = (low.to_string(), high.to_string());
+    let filter = [
+        (
+            column,
+            FilterOp::In,
+            FilterValue::Set(values.iter().map(String::as_str).collect()),
+        ),
+        (TWEET_ID, FilterOp::Ge, FilterValue::Scalar(&low)),
+        (TWEET_ID, FilterOp::Le, FilterValue::Scalar(&high)),
+    ];
+    table.get_files_by_partitions(&filter).await
+}
+
+const TWEET_ID: &str = "tweet_id";
 
 async fn read_ids_where(
     table: &DeltaTable,
     column: &str,
     filters: &[FilterLiteral<'_>],
 ) -> Result<HashSet<i64>, DeltaTableError> {
+    let files = table.get_files_by_partitions(filters).await?;
+    read_ids_in(table, &files, column).await
+}
+
+/// Every value of an Int64 column in `files` of `table`.
+async fn read_ids_in(
+    table: &DeltaTable,
+    files: &[Path],
+    column: &str,
+) -> Result<HashSet<i64>, DeltaTableError> {
     let store = table.object_store();
     let mut ids = HashSet::new();
-    for path in table.get_files_by_partitions(filters).await? {
-        for batch in read_columns(&store, &path, &[column]).await? {
+    for path in files {
+        for batch in read_columns(&store, path, &[column]).await? {
             let values = batch
                 .column_by_name(column)
                 .and_then(|c| c.as_primitive_opt::<Int64Type>())

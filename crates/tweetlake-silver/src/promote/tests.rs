@@ -129,23 +129,28 @@ impl Setup {
         read_ids(&t, column).await.unwrap().into_iter().collect()
     }
 
+    /// Every batch of one column of a silver table, across its files.
+    async fn batches(&self, table: &str, column: &str) -> Vec<RecordBatch> {
+        let url = self.lake.table_url(Layer::Silver, table);
+        let t = open_table(&url, &HashMap::new()).await.unwrap();
+        let store = t.object_store();
+        let mut batches = Vec::new();
+        for path in t.get_files_by_partitions(&[]).await.unwrap() {
+            let read = crate::bronze_read::read_columns(&store, &path, &[column]).await;
+            batches.extend(read.unwrap());
+        }
+        batches
+    }
+
     /// Every value of an Int64 column, sorted, duplicates kept.
     async fn column(&self, table: &str, column: &str) -> Vec<i64> {
         use tweetlake_core::deltalake::arrow::array::AsArray;
         use tweetlake_core::deltalake::arrow::datatypes::Int64Type;
-        let url = self.lake.table_url(Layer::Silver, table);
-        let t = open_table(&url, &HashMap::new()).await.unwrap();
-        let store = t.object_store();
-        let mut values = Vec::new();
-        for path in t.get_files_by_partitions(&[]).await.unwrap() {
-            for batch in crate::bronze_read::read_columns(&store, &path, &[column])
-                .await
-                .unwrap()
-            {
-                let c = batch.column(0).as_primitive::<Int64Type>();
-                values.extend(c.iter().flatten());
-            }
-        }
+        let batches = self.batches(table, column).await;
+        let mut values: Vec<i64> = batches
+            .iter()
+            .flat_map(|b| b.column(0).as_primitive::<Int64Type>().iter().flatten())
+            .collect();
         values.sort();
         values
     }
@@ -153,19 +158,12 @@ impl Setup {
     /// Every value of a string column, sorted.
     async fn strings(&self, table: &str, column: &str) -> Vec<String> {
         use tweetlake_core::deltalake::arrow::array::AsArray;
-        let url = self.lake.table_url(Layer::Silver, table);
-        let t = open_table(&url, &HashMap::new()).await.unwrap();
-        let store = t.object_store();
-        let mut values = Vec::new();
-        for path in t.get_files_by_partitions(&[]).await.unwrap() {
-            for batch in crate::bronze_read::read_columns(&store, &path, &[column])
-                .await
-                .unwrap()
-            {
-                let c = batch.column(0).as_string::<i32>();
-                values.extend(c.iter().flatten().map(str::to_string));
-            }
-        }
+        let batches = self.batches(table, column).await;
+        let mut values: Vec<String> = batches
+            .iter()
+            .flat_map(|b| b.column(0).as_string::<i32>().iter().flatten())
+            .map(str::to_string)
+            .collect();
         values.sort();
         values
     }
@@ -619,4 +617,43 @@ async fn scrub_geo_and_withheld_reach_stored_and_later_tweets() {
     s.promote(false).await;
     assert_eq!(place_and_withheld(&s, B).await, (None, true));
     assert_eq!(s.column("notices", "bronze_offset").await, vec![1, 2, 4]);
+}
+
+/// `tweetlake run` looks up each round's tweets in silver before NER: only the files whose
+/// `tweet_id` range meets the round's ids are read, not the whole day's partition.
+#[tokio::test]
+async fn stored_tweets_are_looked_up_in_the_files_whose_id_range_meets_the_round() {
+    let mut s = Setup::new();
+    let day = "2022-11-03T17:10:25Z";
+    s.bronze(&[redated(1_000, day), redated(1_002, day)]).await;
+    s.promote(false).await;
+    s.bronze(&[redated(5_000, day), redated(5_002, day)]).await;
+    s.promote(false).await;
+    let url = s.lake.table_url(Layer::Silver, "tweets");
+    let table = open_table(&url, &HashMap::new()).await.unwrap();
+    let dates = ["2022-11-03".to_string()];
+    let files = |ids: &[i64]| {
+        let wanted: HashSet<i64> = ids.iter().copied().collect();
+        let table = &table;
+        let dates = &dates;
+        async move {
+            crate::bronze_read::files_holding(table, (PARTITION_COLUMN, dates), &wanted)
+                .await
+                .unwrap()
+                .len()
+        }
+    };
+    // Two promotions, two files in the one date partition.
+    assert_eq!(table.get_files_by_partitions(&[]).await.unwrap().len(), 2);
+    assert_eq!(files(&[5_001, 5_002, 9_000]).await, 1);
+    assert_eq!(files(&[900, 1_001]).await, 1);
+    assert_eq!(files(&[1_001, 5_001]).await, 2);
+    assert_eq!(files(&[3_000]).await, 0);
+    assert_eq!(files(&[]).await, 0);
+    // The lookup itself answers from those files.
+    let wanted = HashSet::from([1_002, 5_000, 5_001]);
+    let stored = crate::bronze_read::stored_ids(&table, (PARTITION_COLUMN, &dates), &wanted)
+        .await
+        .unwrap();
+    assert_eq!(stored, HashSet::from([1_002, 5_000]));
 }
