@@ -19,7 +19,7 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::ClientContext;
 
-use crate::child::{read_stdout, wait4};
+use crate::child::{read_stdout, wait4, PeakWatch};
 use crate::tweets::TweetFactory;
 
 /// One delivered tweet: when it was sent (ms since the epoch) and where Kafka stored it.
@@ -307,6 +307,7 @@ pub fn run(
     let log = std::env::temp_dir().join("tweetlake-freshness-run.log");
     eprintln!("`tweetlake run` logs to {}", log.display());
     let mut child = start_run(bin, bootstrap, topic, lake, (model, &log))?;
+    let peak = PeakWatch::start(child.id());
     // The ingester joins its group and the models load before the clock starts.
     std::thread::sleep(Duration::from_secs(10));
     let started = Instant::now();
@@ -345,6 +346,7 @@ pub fn run(
     }
     let report = read_stdout(&mut child)?;
     let (status, usage) = wait4(child.id())?;
+    let peak_rss_kb = peak.finish();
     if status != 0 {
         bail!("tweetlake run exited with status {status}: {report}");
     }
@@ -368,7 +370,7 @@ pub fn run(
         layers,
         files: [BRONZE, SILVER, GOLD].into_iter().zip(files).collect(),
         cpu_seconds: cpu(usage.ru_utime) + cpu(usage.ru_stime),
-        peak_rss_kb: usage.ru_maxrss.max(0) as u64,
+        peak_rss_kb,
         report,
     })
 }
