@@ -23,8 +23,10 @@ pub fn consume_all(bootstrap: &str, topic: &str, expected: u64) -> Result<Ceilin
         .set("group.id", format!("bench-ceiling-{}", std::process::id()))
         .set("enable.auto.commit", "false")
         .set("enable.partition.eof", "false")
-        // The same fetch buffer the ingester asks for (tweetlake_bronze::kafka::consumer_config).
-        .set("queued.max.messages.kbytes", "16384")
+        // The same prefetch the ingester asks for (tweetlake_bronze::kafka::consumer_config).
+        .set("queued.max.messages.kbytes", "4096")
+        .set("fetch.queue.backoff.ms", "100")
+        .set("fetch.max.bytes", "16777216")
         .create()
         .context("creating the bare consumer")?;
     let md = consumer

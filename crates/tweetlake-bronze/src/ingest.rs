@@ -153,7 +153,7 @@ impl TablePipeline {
             client: consumer_config(config.kafka, &group),
             max_message_bytes: config.bronze.max_message_bytes,
             chunk_messages: 4096.min(flush.max_rows_per_file),
-            chunk_bytes: (8 << 20).min(flush.max_buffer_bytes() / 4).max(1),
+            chunk_bytes: (4 << 20).min(flush.max_buffer_bytes() / 8).max(1),
             emit_interval: (flush.max_latency.get() / 4).min(Duration::from_millis(250)),
             until_caught_up: options.until_caught_up,
         };

@@ -20,8 +20,13 @@ pub fn consumer_config(kafka: &KafkaConfig, group_id: &str) -> ClientConfig {
         .set("auto.offset.reset", "earliest")
         .set("session.timeout.ms", "6000")
         .set("heartbeat.interval.ms", "500")
-        // Bounds memory held by librdkafka's prefetch queue (the writer has its own cap).
-        .set("queued.max.messages.kbytes", "16384")
+        // librdkafka's prefetch, per partition: 4 MB of messages queued ahead of the consumer
+        // thread (the writer has its own cap). Once a partition's queue is over that, librdkafka
+        // waits `fetch.queue.backoff.ms` (1 s by default) before fetching it again, which held
+        // ingest to ~10k tweets/s against a broker that serves 28k; 100 ms keeps the queue fed.
+        // docs/benchmarks.md has the measurements.
+        .set("queued.max.messages.kbytes", "4096")
+        .set("fetch.queue.backoff.ms", "100")
         .set("fetch.max.bytes", "16777216")
         .set("enable.partition.eof", "false");
     for (k, v) in kafka.librdkafka_properties() {
