@@ -19,18 +19,23 @@ impl Drop for Running {
     }
 }
 
-/// What a Delta table's JSON log says: the data files it holds now, and how many commits of
-/// each operation wrote it.
-fn delta_log(table: &Path) -> (usize, Vec<String>) {
+/// The table's JSON commit files, oldest first.
+fn json_logs(table: &Path) -> Vec<std::path::PathBuf> {
     let mut logs: Vec<_> = std::fs::read_dir(table.join("_delta_log"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "json"))
         .collect();
     logs.sort();
+    logs
+}
+
+/// What a Delta table's JSON log says: the data files it holds now, and how many commits of
+/// each operation wrote it.
+fn delta_log(table: &Path) -> (usize, Vec<String>) {
     let mut files = BTreeSet::new();
     let mut operations = Vec::new();
-    for log in logs {
+    for log in json_logs(table) {
         for line in std::fs::read_to_string(&log).unwrap().lines() {
             let action: serde_json::Value = serde_json::from_str(line).unwrap();
             if let Some(path) = action["add"]["path"].as_str() {
@@ -45,6 +50,23 @@ fn delta_log(table: &Path) -> (usize, Vec<String>) {
         }
     }
     (files.len(), operations)
+}
+
+/// A table property as the latest `metaData` action in the table's JSON log sets it.
+fn table_property(table: &Path, key: &str) -> Option<String> {
+    let mut value = None;
+    for log in json_logs(table) {
+        for line in std::fs::read_to_string(&log).unwrap().lines() {
+            let action: serde_json::Value = serde_json::from_str(line).unwrap();
+            if let Some(configuration) = action["metaData"]["configuration"].as_object() {
+                value = configuration
+                    .get(key)
+                    .and_then(|v| v.as_str())
+                    .map(str::to_string);
+            }
+        }
+    }
+    value
 }
 
 /// With the promotion timer at an hour, only the ingester's commits can promote: every tweet sent
@@ -140,7 +162,10 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
         report.contains("compactions (0 with a failed table)"),
         "{report}"
     );
-    assert!(count(" promotion rounds") >= 2, "{report}");
+    assert!(count(" silver rounds") >= 2, "{report}");
+    assert!(count(" gold rounds") >= 2, "{report}");
+    assert!(report.contains("silver rounds (0 failed)"), "{report}");
+    assert!(report.contains("gold rounds (0 failed)"), "{report}");
 
     // Bronze took a commit about every second; compaction merged them as they came.
     let (files, operations) = delta_log(&dir.join("lake/bronze/tweets"));
@@ -149,4 +174,31 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
     assert!(writes >= 4, "{operations:?}");
     assert!(optimizes >= 1, "{operations:?}");
     assert!(files < writes, "{files} files after {writes} writes");
+
+    // Every table the run created checkpoints every 10 commits, so each round's opens replay few
+    // commits (Delta's default is 100).
+    let mut tables = Vec::new();
+    for layer in ["bronze", "silver", "gold"] {
+        for entry in std::fs::read_dir(dir.join("lake").join(layer)).unwrap() {
+            let table = entry.unwrap().path();
+            if table.join("_delta_log").is_dir() {
+                tables.push(format!(
+                    "{layer}/{}",
+                    table.file_name().unwrap().to_string_lossy()
+                ));
+                assert_eq!(
+                    table_property(&table, "delta.checkpointInterval").as_deref(),
+                    Some("10"),
+                    "{}",
+                    table.display()
+                );
+            }
+        }
+    }
+    for needed in ["bronze/tweets", "silver/tweets", "gold/tweets_per_city_5m"] {
+        assert!(
+            tables.iter().any(|t| t == needed),
+            "{needed} not in {tables:?}"
+        );
+    }
 }

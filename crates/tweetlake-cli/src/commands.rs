@@ -215,9 +215,11 @@ async fn run_pipeline(config: &Config, lake: &Lake) -> Result<()> {
         .context("tweetlake run")?;
     let stored: u64 = r.ingest.tables.iter().map(|t| t.rows).sum();
     println!(
-        "run stopped: {stored} rows ingested, {} promotion rounds ({} failed), {} maintenance runs ({} with a failed table), {} compactions ({} with a failed table)",
-        r.promotions,
-        r.failed_promotions,
+        "run stopped: {stored} rows ingested, {} silver rounds ({} failed), {} gold rounds ({} failed), {} maintenance runs ({} with a failed table), {} compactions ({} with a failed table)",
+        r.silver_rounds,
+        r.failed_silver_rounds,
+        r.gold_rounds,
+        r.failed_gold_rounds,
         r.maintenances,
         r.failed_maintenances,
         r.compactions,

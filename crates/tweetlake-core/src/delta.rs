@@ -19,6 +19,20 @@ use crate::error::CoreError;
 pub mod commits;
 pub use commits::data_changes;
 
+/// Delta writes a checkpoint every this many commits of a table tweetlake creates (Delta's default
+/// is 100). Opening a table replays the JSON commits since the last checkpoint, and `run` commits
+/// every layer every second or two and opens its tables every round: at 100 the rounds grew by
+/// the replay within minutes (docs/benchmarks.md, Freshness).
+pub const CHECKPOINT_INTERVAL: u32 = 10;
+
+/// Table properties of every table tweetlake creates, beside any of the table's own.
+pub fn new_table_properties() -> Vec<(String, Option<String>)> {
+    vec![(
+        "delta.checkpointInterval".to_string(),
+        Some(CHECKPOINT_INTERVAL.to_string()),
+    )]
+}
+
 /// Opens the table at `url`, or returns an unloaded handle when no table exists there yet.
 /// Local directories are created first, since the local object store will not list a missing one.
 pub async fn open_table(

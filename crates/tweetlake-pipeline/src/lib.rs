@@ -1,7 +1,8 @@
 //! `tweetlake run`: the whole pipeline in one process, as a library that returns what it did. The
-//! ingester runs continuously; silver and then gold are promoted as soon as it commits
-//! (`run.promote_on_commit`; commits during a promotion add up to one more round) and at least
-//! every `run.promote_every_seconds`; every table is compacted every `run.compact_every_seconds`
+//! ingester runs continuously; silver is promoted as soon as it commits (`run.promote_on_commit`;
+//! commits during a promotion add up to one more round) and gold as soon as silver has, each in its
+//! own task so that neither waits for the other's round, and both at least every
+//! `run.promote_every_seconds`; every table is compacted every `run.compact_every_seconds`
 //! and maintained once a day at `run.maintain_hour_utc` (or every `run.maintain_every_seconds`),
 //! beside the promotions (as a deployment's timers do: their commits may meet, and each side
 //! retries a conflict); `serve` runs beside them when `run.serve` is on.
@@ -49,10 +50,13 @@ pub enum PipelineError {
 #[derive(Debug, Default)]
 pub struct RunReport {
     pub ingest: tweetlake_bronze::IngestReport,
-    /// Rounds in which silver and gold were both promoted.
-    pub promotions: u64,
-    /// Rounds whose silver or gold promotion failed (each logged; tried again next round).
-    pub failed_promotions: u64,
+    /// Rounds in which silver was promoted, and those that failed (each logged; tried again next
+    /// round).
+    pub silver_rounds: u64,
+    pub failed_silver_rounds: u64,
+    /// Rounds in which every gold model was promoted, and those in which some failed.
+    pub gold_rounds: u64,
+    pub failed_gold_rounds: u64,
     /// Times every table was maintained.
     pub maintenances: u64,
     /// Maintenance runs in which some table failed (each logged; the others were maintained).
@@ -64,8 +68,10 @@ pub struct RunReport {
 
 #[derive(Default)]
 struct Counters {
-    promotions: AtomicU64,
-    failed_promotions: AtomicU64,
+    silver_rounds: AtomicU64,
+    failed_silver_rounds: AtomicU64,
+    gold_rounds: AtomicU64,
+    failed_gold_rounds: AtomicU64,
     maintenances: AtomicU64,
     failed_maintenances: AtomicU64,
     compactions: AtomicU64,
@@ -94,10 +100,17 @@ pub async fn run(
         .run
         .promote_on_commit
         .then(|| Arc::new(Notify::new()));
-    let promotions = tokio::spawn(promotions(
+    let silver_committed = Arc::new(Notify::new());
+    let silver = tokio::spawn(silver_promotions(
         config.clone(),
         lake.clone(),
         (stop_rx.clone(), committed.clone()),
+        (silver_committed.clone(), counters.clone()),
+    ));
+    let gold = tokio::spawn(gold_promotions(
+        config.clone(),
+        lake.clone(),
+        (stop_rx.clone(), silver_committed),
         counters.clone(),
     ));
     let maintenance = tokio::spawn(maintenance(
@@ -120,15 +133,18 @@ pub async fn run(
     signal.abort();
     let _ = stop_tx.send(true);
     let task = |what| move |source| PipelineError::Task { what, source };
-    promotions.await.map_err(task("promotion"))?;
+    silver.await.map_err(task("silver promotion"))?;
+    gold.await.map_err(task("gold promotion"))?;
     maintenance.await.map_err(task("maintenance"))?;
     if let Some(serve) = serve {
         serve.await.map_err(task("serve"))??;
     }
     Ok(RunReport {
         ingest: ingested?,
-        promotions: counters.promotions.load(Ordering::Relaxed),
-        failed_promotions: counters.failed_promotions.load(Ordering::Relaxed),
+        silver_rounds: counters.silver_rounds.load(Ordering::Relaxed),
+        failed_silver_rounds: counters.failed_silver_rounds.load(Ordering::Relaxed),
+        gold_rounds: counters.gold_rounds.load(Ordering::Relaxed),
+        failed_gold_rounds: counters.failed_gold_rounds.load(Ordering::Relaxed),
         maintenances: counters.maintenances.load(Ordering::Relaxed),
         failed_maintenances: counters.failed_maintenances.load(Ordering::Relaxed),
         compactions: counters.compactions.load(Ordering::Relaxed),
@@ -136,46 +152,92 @@ pub async fn run(
     })
 }
 
-/// Promotes silver and then gold when bronze commits (`committed`, when promoting on commit) or
-/// the longest wait has passed, until told to stop.
-async fn promotions(
+/// Waits for `trigger` (when there is one), the longest wait (when there is one), or the stop
+/// signal; false on stop. A [`Notify`] keeps one permit, so commits during a round add up to one
+/// more round.
+async fn next_round(
+    trigger: Option<&Notify>,
+    every: Option<Duration>,
+    stop: &mut watch::Receiver<bool>,
+) -> bool {
+    let triggered = async {
+        match trigger {
+            Some(trigger) => trigger.notified().await,
+            None => std::future::pending().await,
+        }
+    };
+    let waited = async {
+        match every {
+            Some(every) => tokio::time::sleep(every).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        () = triggered => true,
+        () = waited => true,
+        _ = stop.wait_for(|s| *s) => false,
+    }
+}
+
+/// Promotes silver when bronze commits (`committed`, when promoting on commit) or the longest wait
+/// has passed, until told to stop; tells the gold task after each round that promoted.
+async fn silver_promotions(
     config: Config,
     lake: Lake,
     (mut stop, committed): (watch::Receiver<bool>, Option<Arc<Notify>>),
-    counters: Arc<Counters>,
+    (silver_committed, counters): (Arc<Notify>, Arc<Counters>),
 ) {
     let every = Duration::from_secs(config.run.promote_every_seconds);
     // Loaded at the first round and kept: a round then costs its rows, not a model load.
     let mut promoter = None;
-    loop {
-        let bronze_committed = async {
-            match &committed {
-                Some(committed) => committed.notified().await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            () = bronze_committed => {}
-            _ = tokio::time::sleep(every) => {}
-            _ = stop.wait_for(|s| *s) => return,
-        }
-        let round =
-            promote_round(&config, &lake, &mut promoter).instrument(info_span!("promotion"));
+    while next_round(committed.as_deref(), Some(every), &mut stop).await {
+        let round = promote_silver(&config, &lake, &mut promoter)
+            .instrument(info_span!("promotion", layer = "silver"));
         let counter = match round.await {
-            Ok(()) => &counters.promotions,
-            Err(()) => &counters.failed_promotions,
+            Ok(SilverRound::Promoted) => {
+                silver_committed.notify_one();
+                &counters.silver_rounds
+            }
+            Ok(SilverRound::WaitingForBronze) => continue,
+            Err(()) => &counters.failed_silver_rounds,
         };
         counter.fetch_add(1, Ordering::Relaxed);
     }
 }
 
-/// One round: silver from every bronze table, then every gold model; each report logged.
-/// `promoter` is loaded on the first round that needs it (and again after a failed load).
-async fn promote_round(
+/// Promotes every gold model each time silver has been promoted (silver's own timer stands for
+/// gold's, and gold never runs before silver has a commit), until told to stop. Beside the silver
+/// task, so that silver's next round does not wait for gold's.
+async fn gold_promotions(
+    config: Config,
+    lake: Lake,
+    (mut stop, silver_committed): (watch::Receiver<bool>, Arc<Notify>),
+    counters: Arc<Counters>,
+) {
+    while next_round(Some(&silver_committed), None, &mut stop).await {
+        let round =
+            promote_gold(&config, &lake).instrument(info_span!("promotion", layer = "gold"));
+        let counter = match round.await {
+            Ok(()) => &counters.gold_rounds,
+            Err(()) => &counters.failed_gold_rounds,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+enum SilverRound {
+    Promoted,
+    /// No bronze table has a commit yet: nothing to promote, not a failure.
+    WaitingForBronze,
+}
+
+/// Silver from every bronze table, each report logged. `promoter` is loaded on the first round
+/// that needs it (and again after a failed load).
+async fn promote_silver(
     config: &Config,
     lake: &Lake,
     promoter: &mut Option<Promoter>,
-) -> Result<(), ()> {
+) -> Result<SilverRound, ()> {
     let promoter = match promoter {
         Some(loaded) => loaded,
         None => match Promoter::load(&config.silver).await {
@@ -190,16 +252,20 @@ async fn promote_round(
     let bronze_tables = config.bronze.table_names();
     let silver = promoter.promote_all(&bronze_tables, lake, false, progress, |r| info!("{r}"));
     match silver.await {
-        Ok(_) => {}
+        Ok(_) => Ok(SilverRound::Promoted),
         Err(e) if e.is_waiting_for_bronze() => {
             info!("waiting for the ingester's first commit");
-            return Ok(());
+            Ok(SilverRound::WaitingForBronze)
         }
         Err(e) => {
             error!("promote silver failed (retried next round): {e}");
-            return Err(());
+            Err(())
         }
     }
+}
+
+/// Every gold model, each report logged.
+async fn promote_gold(config: &Config, lake: &Lake) -> Result<(), ()> {
     let options = tweetlake_gold::GoldOptions {
         models: Vec::new(),
         full_refresh: false,

@@ -323,8 +323,9 @@ async fn write(
             Side::Quarantine => &[col::ERROR_KIND],
         };
         let stats = [kafka.as_slice(), side_columns].concat().join(",");
-        builder = builder
-            .with_configuration([("delta.dataSkippingStatsColumns".to_string(), Some(stats))]);
+        let mut properties = tweetlake_core::delta::new_table_properties();
+        properties.push(("delta.dataSkippingStatsColumns".to_string(), Some(stats)));
+        builder = builder.with_configuration(properties);
     }
     builder.await
 }

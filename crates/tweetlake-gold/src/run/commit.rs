@@ -83,6 +83,7 @@ pub(super) async fn write(
     let mut builder = gold
         .write(batches)
         .with_save_mode(SaveMode::Overwrite)
+        .with_configuration(tweetlake_core::delta::new_table_properties())
         .with_commit_properties(props);
     if let Some(column) = &model.partition_by {
         builder = builder.with_partition_columns([column.as_str()]);

@@ -112,6 +112,7 @@ async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result
         .clone()
         .write(vec![batch])
         .with_save_mode(mode)
+        .with_configuration(tweetlake_core::delta::new_table_properties())
         .with_commit_properties(props)
         .await
         .map_err(delta("writing a silver table"))?;

@@ -37,6 +37,7 @@ pub(super) async fn upsert_tweets(
             .write(vec![batch])
             .with_save_mode(mode)
             .with_partition_columns([PARTITION_COLUMN])
+            .with_configuration(tweetlake_core::delta::new_table_properties())
             .with_commit_properties(props())
             .await
             .map_err(delta("writing silver/tweets"))?;
