@@ -71,13 +71,34 @@ fn promote_silver_dedups_and_is_idempotent() {
     ];
     let paths: Vec<_> = files.iter().map(|f| fixture_path(f)).collect();
     produce_and_ingest(&svc, work.path(), &paths);
-    let run = |args: &[&str]| run_ok(tweetlake(work.path()).args(args));
     // bfloat16 whatever this CPU prefers, so the commit's record of it is checked for certain.
-    let report = run_ok(
+    let (report, log) = run_logged(
         tweetlake(work.path())
             .env("TWEETLAKE_SILVER__NER__PRECISION", "bfloat16")
+            .env("TWEETLAKE_LOG__SPAN_TIMINGS", "true")
             .args(["promote", "silver"]),
     );
+    // `log.span_timings`: each part of the promotion logs how long it was busy as it closes.
+    for phase in [
+        "open_bronze",
+        "open_silver",
+        "consumed_version",
+        "slice_ends",
+        "new_files",
+        "read_bronze",
+        "read_held",
+        "enrich",
+        "expectations",
+        "side_tables",
+        "upsert_tweets",
+    ] {
+        // The phase's own close, not that of a span inside it (NER's batches).
+        let own = format!("silver_phase{{phase=\"{phase}\"}}: ");
+        let closed = log
+            .lines()
+            .filter(|l| l.contains(&own) && l.contains("close time.busy"));
+        assert_eq!(closed.count(), 1, "{phase}: {log}");
+    }
     let expected = fixture_tweet_ids(&files);
     // 180 + 200 + 7 distinct tweets; the capture's 100 are all repeats.
     assert_eq!(expected.len(), 387);
@@ -142,10 +163,14 @@ fn promote_silver_dedups_and_is_idempotent() {
     assert_eq!(silver["ner_precision"], "bfloat16");
 
     // Nothing new in bronze: the second run reads nothing and commits nothing.
-    let again = run(&["promote", "silver"]);
+    let (again, again_log) = run_logged(tweetlake(work.path()).args(["promote", "silver"]));
     assert!(
         again.contains(": 0 rows read, 0 tweets inserted"),
         "{again}"
+    );
+    assert!(
+        !again_log.contains("time.busy"),
+        "timings are off by default: {again_log}"
     );
     assert_eq!(silver_summary(&lake)["version"], silver["version"]);
 }

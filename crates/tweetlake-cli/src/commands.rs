@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
+use tracing_subscriber::fmt::format::FmtSpan;
 use tweetlake_core::config::{self, Config, ConfigSource, LogFormat};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
 
@@ -112,8 +113,15 @@ fn init_logging(config: &Config) -> Result<()> {
     }
     let filter = tracing_subscriber::EnvFilter::try_new(&level)
         .with_context(|| format!("invalid log.level `{}`", config.log.level))?;
+    let spans = match config.log.span_timings {
+        true => FmtSpan::CLOSE,
+        false => FmtSpan::NONE,
+    };
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_span_events(spans)
+        // Colours only on a terminal: a log file or shipper gets plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(|| tweetlake_core::progress::LogWriter);
     let result = if config.log.format == LogFormat::Json {
         builder.json().try_init()

@@ -86,6 +86,10 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A tracing filter such as `info` or `tweetlake_bronze=debug,info`.
     pub level: String,
+    /// Also log each span's busy and idle time when it closes (`promote_silver` and its
+    /// `silver_phase`s, a gold model, an ingest flush): where a round's time goes. One more line
+    /// per span, so off unless asked for.
+    pub span_timings: bool,
 }
 
 impl Default for LogConfig {
@@ -93,6 +97,7 @@ impl Default for LogConfig {
         Self {
             format: LogFormat::Human,
             level: "info".into(),
+            span_timings: false,
         }
     }
 }

@@ -208,21 +208,26 @@ async fn promote_until(
     let progress = options.progress.clone();
     progress.step(format_args!("silver from bronze/{bronze_table}"));
     let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
-    let bronze = open_table(&bronze_url, lake.storage_options()).await?;
+    let bronze = open_table(&bronze_url, lake.storage_options())
+        .instrument(phase("open_bronze"))
+        .await?;
     let Some(to_version) = bronze.version().map(|v| v as i64) else {
         return Err(SilverError::NoBronze {
             uri: bronze_url.to_string(),
         });
     };
-    let mut tables = Tables::open(lake).await?;
-    if !options.full_refresh {
-        warn_on_model_change(&tables.tweets, &enricher.commit_metadata()).await;
-    }
+    let mut tables = Tables::open(lake).instrument(phase("open_silver")).await?;
     let app = Consumer::Silver { bronze_table }.app_id(lake.app_id());
-    let from_version = match options.full_refresh {
-        true => None,
-        false => app_txn_version(&tables.tweets, &app).await?,
-    };
+    let model = enricher.commit_metadata();
+    let from_version = async {
+        if options.full_refresh {
+            return Ok(None);
+        }
+        warn_on_model_change(&tables.tweets, &model).await;
+        app_txn_version(&tables.tweets, &app).await
+    }
+    .instrument(phase("consumed_version"))
+    .await?;
     let mut report = PromoteReport {
         bronze_table: bronze_table.to_string(),
         from_version,
@@ -239,6 +244,7 @@ async fn promote_until(
         to_version,
         config.max_rows_per_commit,
     )
+    .instrument(phase("slice_ends"))
     .await
     .map_err(delta("reading bronze's log"))?;
     let mut from = from_version;
@@ -262,6 +268,7 @@ async fn promote_until(
         if end != to_version {
             slice_bronze
                 .load_version(end as u64)
+                .instrument(phase("load_slice_version"))
                 .await
                 .map_err(delta("loading bronze"))?;
         }
@@ -319,20 +326,14 @@ async fn promote_slice(
     } = work;
     let replace = run.mode == SaveMode::Overwrite;
     let mut report = PromoteReport::default();
-    let files = new_files(bronze, run.from_version).await?;
-    let mut sorted = Sorted::default();
+    let files = new_files(bronze, run.from_version)
+        .instrument(phase("new_files"))
+        .await?;
     let store = bronze.object_store();
     progress.count("reading bronze", files.len() as u64, "files");
-    for (index, path) in files.iter().enumerate() {
-        let rows = read_file(store.clone(), path.clone())
-            .await
-            .map_err(delta("reading bronze"))?;
-        let parsed = sorted::parse_all(&rows);
-        for (row, message) in rows.into_iter().zip(parsed) {
-            sorted.add_parsed(index, row, message);
-        }
-        progress.advance(1);
-    }
+    let mut sorted = sorted::read(&store, &files, progress)
+        .instrument(phase("read_bronze"))
+        .await?;
     progress.phase("looking up deletes and stored tweets");
     sorted.supersede_edits();
     report.bronze_rows = sorted.rows;
@@ -342,13 +343,14 @@ async fn promote_slice(
     report.deleted = sorted.deletes.len() as u64;
     let held = match replace {
         true => Held::default(),
-        false => read_held(tables).await?,
+        false => read_held(tables).instrument(phase("read_held")).await?,
     };
     let undeleted = plan::undeleted(&mut sorted, &held);
     let stored = if replace || !exists(&tables.tweets) {
         HashSet::new()
     } else {
         already_stored(&tables.tweets, &undeleted)
+            .instrument(phase("stored_ids"))
             .await
             .map_err(delta("looking up stored tweets in silver/tweets"))?
     };
@@ -359,12 +361,14 @@ async fn promote_slice(
         already_stored,
     } = SlicePlan::decide(&sorted, &held, undeleted, &stored);
     report.duplicates += already_stored;
-    enricher.apply(&mut rows, progress)?;
+    phase("enrich").in_scope(|| enricher.apply(&mut rows, progress))?;
     progress.phase("checking expectations");
-    let outcome = expectations.check(&rows.to_batch()?)?;
+    let outcome = phase("expectations").in_scope(|| expectations.check(&rows.to_batch()?))?;
     drop(rows);
     let wanted = plan::dropped_origins(&outcome.dropped, &origins);
-    let raw_of = read_back(&store, &files, &wanted).await?;
+    let raw_of = read_back(&store, &files, &wanted)
+        .instrument(phase("read_back"))
+        .await?;
     let failed = plan::failed_expectations(&outcome.dropped, &origins, expectations, &raw_of);
     sorted.quarantine.extend(failed);
     drop(origins);
@@ -372,7 +376,9 @@ async fn promote_slice(
     report.quarantined += report.dropped;
     report.quality = outcome.counts.clone();
     progress.phase("writing side tables");
-    write_side_tables(tables, bronze, &files, &sorted, &outcome.counts, run).await?;
+    write_side_tables(tables, bronze, &files, &sorted, &outcome.counts, run)
+        .instrument(phase("side_tables"))
+        .await?;
     if stage == Stage::SideTables {
         return Ok(report);
     }
@@ -385,8 +391,15 @@ async fn promote_slice(
         "merging {} tweets into silver/tweets",
         outcome.kept.num_rows()
     ));
-    report.tweets_inserted = upsert_tweets(&mut tables.tweets, outcome.kept, changes, run).await?;
+    report.tweets_inserted = upsert_tweets(&mut tables.tweets, outcome.kept, changes, run)
+        .instrument(phase("upsert_tweets"))
+        .await?;
     Ok(report)
+}
+
+/// A span around one part of a promotion; with `log.span_timings` its close says how long it took.
+fn phase(name: &'static str) -> tracing::Span {
+    info_span!("silver_phase", phase = name)
 }
 
 /// The bronze files whose rows are new since version `since`, up to the version `bronze` is loaded

@@ -3,17 +3,42 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
+use std::sync::Arc;
+
+use tweetlake_core::deltalake::{ObjectStore, Path};
+use tweetlake_core::Progress;
 
 use tweetlake_twitter::{parse_message, Message, ParseError, Tweet};
 
-use crate::bronze_read::BronzeRow;
+use crate::bronze_read::{read_file, BronzeRow};
 use crate::notices::{Notice, NoticeKind, NoticeRow};
 use crate::rows::Lineage;
 use crate::side_tables::{DeleteReason, DeleteRow, QuarantineRow};
+use crate::SilverError;
 
 /// A tweet as read: with its bronze coordinates and the index of its bronze file. Its raw JSON is
 /// not kept (it is most of a slice's memory): the few rows an expectation drops are read back.
 pub(super) type SortedTweet = (Tweet, Lineage, usize);
+
+/// Reads and parses the rows of bronze `files`, in order.
+pub(super) async fn read(
+    store: &Arc<dyn ObjectStore>,
+    files: &[Path],
+    progress: &Progress,
+) -> Result<Sorted, SilverError> {
+    let mut sorted = Sorted::default();
+    for (index, path) in files.iter().enumerate() {
+        let rows = read_file(store.clone(), path.clone())
+            .await
+            .map_err(super::delta("reading bronze"))?;
+        let parsed = parse_all(&rows);
+        for (row, message) in rows.into_iter().zip(parsed) {
+            sorted.add_parsed(index, row, message);
+        }
+        progress.advance(1);
+    }
+    Ok(sorted)
+}
 
 /// What one slice read, sorted into what each table gets.
 #[derive(Default)]
