@@ -201,4 +201,14 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
             "{needed} not in {tables:?}"
         );
     }
+
+    // No deletes, bad rows, notices or control messages came: those silver tables were created
+    // once and took no commit per round (which would grow each log by a commit a second).
+    let (_, tweet_writes) = delta_log(&dir.join("lake/silver/tweets"));
+    assert!(tweet_writes.len() >= 2, "{tweet_writes:?}");
+    for table in ["deletes", "tweets_quarantine", "notices", "stream_events"] {
+        let (files, operations) = delta_log(&dir.join("lake/silver").join(table));
+        assert_eq!(operations, ["WRITE"], "silver/{table}");
+        assert!(files <= 1, "silver/{table}: {files} files");
+    }
 }

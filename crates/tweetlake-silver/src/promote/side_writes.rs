@@ -3,8 +3,9 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use tweetlake_core::delta::app_txn_version;
+use tweetlake_core::delta::{app_txn_version, exists};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
+use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, Path};
 
 use super::{delta, new_files, Run, Sorted, Tables};
@@ -98,9 +99,17 @@ async fn covered_files(
 }
 
 /// Appends `batch` (or, in a full refresh, replaces the table with it) unless the table already
-/// recorded this bronze version.
+/// recorded this bronze version or `batch` is empty and the table exists.
 async fn append(table: &mut DeltaTable, batch: RecordBatch, run: &Run) -> Result<(), SilverError> {
     let (txn, mode) = (&run.txn, run.mode);
+    // Most rounds of `run` have no deletes, quarantined rows or notices: a commit of nothing would
+    // only grow the table's log, once a second. The version it records then lags, which
+    // `covered_files` reads right: that table holds no rows of the bronze files in between. A full
+    // refresh's first slice still commits: it resets the version the later slices compare with.
+    let nothing_to_add = batch.num_rows() == 0 && mode == SaveMode::Append && !run.full_refresh;
+    if nothing_to_add && exists(table) {
+        return Ok(());
+    }
     // At or past this slice's end: a crashed run got this far (with other slice ends when
     // silver.max_rows_per_commit changed since).
     let recorded = app_txn_version(table, &run.app).await?;
