@@ -12,8 +12,8 @@
 #   --mode gold: scripts/bench-gold.sh (MESSAGES tweets; every model against DuckDB, then
 #     incremental).
 #   scripts/bench.sh [MESSAGES=200000] [PARTITIONS=6] [extra tweetlake-bench flags, e.g. --json]
-# PROFILE=quick-release runs the build without cross-crate LTO (minutes to rebuild instead of half
-# an hour; figures then say which build they came from).
+# PROFILE=dist runs the thin-LTO build published binaries get (`release` has no cross-crate LTO;
+# figures say which build they came from).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 messages=${1:-200000}
