@@ -12,7 +12,7 @@ use deltalake::logstore::ObjectStoreRef;
 use deltalake::{DeltaTable, DeltaTableBuilder, Path};
 use tracing::debug;
 
-use crate::delta::{exists, open_table};
+use crate::delta::{exists, open_table, reopen_latest};
 use crate::error::CoreError;
 use crate::lake::Lake;
 use crate::tables::{Layer, TableName};
@@ -86,32 +86,23 @@ impl LakeCatalog {
         Ok(LakeCatalog { tables })
     }
 
-    /// Brings every table to its latest version, reading only the commits since the last load,
-    /// and picks up tables created since; returns the tables that changed.
+    /// Brings every table to its latest version, reading only the commits since the last load
+    /// (a table recreated since is opened afresh, see [`reopen_latest`]), and picks up tables
+    /// created since; returns the tables that changed.
     pub async fn refresh(&mut self, lake: &Lake) -> Result<Vec<TableName>, CoreError> {
         let mut changed = Vec::new();
         for name in lake_tables(lake).await? {
-            let delta_err = |source| CoreError::Catalog {
-                what: format!("reloading {name}"),
-                source: Box::new(source),
-            };
-            match self.tables.get_mut(&name) {
-                Some(known) => {
-                    let before = known.version();
-                    known.update_incremental(None).await.map_err(delta_err)?;
-                    if known.version() != before {
-                        changed.push(name);
-                    }
-                }
-                None => {
-                    let url = lake.table_url(name.layer, &name.table);
-                    let delta = open_table(&url, lake.storage_options()).await?;
-                    if exists(&delta) {
-                        self.tables.insert(name.clone(), delta);
-                        changed.push(name);
-                    }
-                }
+            let url = lake.table_url(name.layer, &name.table);
+            let known = self.tables.get(&name).cloned();
+            let before = known.as_ref().and_then(|t| t.version());
+            let delta = reopen_latest(known, &url, lake.storage_options()).await?;
+            if !exists(&delta) {
+                continue;
             }
+            if delta.version() != before {
+                changed.push(name.clone());
+            }
+            self.tables.insert(name, delta);
         }
         Ok(changed)
     }

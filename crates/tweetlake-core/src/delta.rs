@@ -60,6 +60,41 @@ pub async fn open_table(
     }
 }
 
+/// How long a long-running process (`tweetlake run`) reuses the table handles it loaded before
+/// opening its tables afresh; in between, each round reads only the commits since the last.
+pub const REOPEN_EVERY: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// `loaded`, a handle this process opened earlier, brought to its table's latest version by
+/// reading only the commits since; or the table at `url` opened afresh when there is no handle,
+/// it had no table yet, or the table is no longer the one it loaded: the commit it was loaded at
+/// is gone because the table was deleted or recreated under the process (a new log starts below
+/// that version, and reading on from it would see nothing new, or commit after a gap).
+pub async fn reopen_latest(
+    loaded: Option<DeltaTable>,
+    url: &Url,
+    storage_options: &HashMap<String, String>,
+) -> Result<DeltaTable, CoreError> {
+    let err = |source| CoreError::Delta {
+        uri: url.to_string(),
+        source: Box::new(source),
+    };
+    let Some((mut table, version)) = loaded.and_then(|t| t.version().map(|version| (t, version)))
+    else {
+        return open_table(url, storage_options).await;
+    };
+    let commit = Path::from(format!("_delta_log/{version:020}.json"));
+    match table.object_store().head(&commit).await {
+        Ok(_) => {}
+        Err(deltalake::ObjectStoreError::NotFound { .. }) => {
+            tracing::warn!(table = %url, version, "the loaded commit is gone (the table was deleted or recreated); opening it afresh");
+            return open_table(url, storage_options).await;
+        }
+        Err(e) => return Err(err(e.into())),
+    }
+    table.update_incremental(None).await.map_err(err)?;
+    Ok(table)
+}
+
 /// Whether `table` has a committed version (it may be a handle to a location without a table).
 pub fn exists(table: &DeltaTable) -> bool {
     table.version().is_some()
@@ -196,4 +231,49 @@ pub fn is_commit_conflict(error: &DeltaTableError) -> bool {
                     | TransactionError::VersionAlreadyExists(_)
             }
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use deltalake::arrow::array::Int64Array;
+    use deltalake::arrow::datatypes::Field;
+
+    async fn append(url: &Url, values: &[i64]) -> DeltaTable {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let column = Arc::new(Int64Array::from(values.to_vec()));
+        let batch = RecordBatch::try_new(schema, vec![column]).unwrap();
+        let table = open_table(url, &HashMap::new()).await.unwrap();
+        table.write(vec![batch]).await.unwrap()
+    }
+
+    /// A kept handle reads on from its version; a table deleted and recreated under it (a new log
+    /// that starts below that version) is opened afresh instead of looking unchanged.
+    #[tokio::test]
+    async fn reopen_latest_follows_commits_and_recreated_tables() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = Url::from_directory_path(dir.path().join("t")).unwrap();
+        let none = HashMap::new();
+        append(&url, &[1]).await;
+        let kept = append(&url, &[2]).await;
+        append(&url, &[3]).await;
+        let kept = reopen_latest(Some(kept), &url, &none).await.unwrap();
+        assert_eq!(kept.version(), Some(2));
+        assert_eq!(kept.get_files_by_partitions(&[]).await.unwrap().len(), 3);
+
+        std::fs::remove_dir_all(dir.path().join("t")).unwrap();
+        append(&url, &[4]).await;
+        let reopened = reopen_latest(Some(kept), &url, &none).await.unwrap();
+        assert_eq!(reopened.version(), Some(0));
+        assert_eq!(
+            reopened.get_files_by_partitions(&[]).await.unwrap().len(),
+            1
+        );
+
+        let unloaded = open_table(&url.join("missing/").unwrap(), &none)
+            .await
+            .unwrap();
+        let still = reopen_latest(Some(unloaded), &url, &none).await.unwrap();
+        assert_eq!(still.version(), Some(0));
+    }
 }

@@ -8,12 +8,11 @@ use std::sync::Arc;
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::SilverConfig;
-use tweetlake_core::delta::{app_txn_version, data_changes, exists, file_changes, open_table};
+use tweetlake_core::delta::{app_txn_version, data_changes, exists, file_changes, reopen_latest};
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, ObjectStore, Path};
-use tweetlake_core::tables::silver;
 use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 
@@ -36,33 +35,6 @@ pub struct PromoteOptions {
     pub progress: Progress,
 }
 
-/// The silver tables, opened.
-struct Tables {
-    tweets: DeltaTable,
-    deletes: DeltaTable,
-    quarantine: DeltaTable,
-    events: DeltaTable,
-    quality: DeltaTable,
-    notices: DeltaTable,
-}
-
-impl Tables {
-    async fn open(lake: &Lake) -> Result<Self, SilverError> {
-        let open = |name: &str| {
-            let url = lake.table_url(Layer::Silver, name);
-            async move { open_table(&url, lake.storage_options()).await }
-        };
-        Ok(Self {
-            tweets: open(silver::TWEETS).await?,
-            deletes: open(silver::DELETES).await?,
-            quarantine: open(silver::QUARANTINE).await?,
-            events: open(silver::STREAM_EVENTS).await?,
-            quality: open(silver::QUALITY).await?,
-            notices: open(silver::NOTICES).await?,
-        })
-    }
-}
-
 /// What a promotion loads before it reads bronze: the expectations compiled, the NER model and
 /// sentiment method loaded. A one-off promotion loads it once for every bronze table; `tweetlake
 /// run` keeps one across its rounds, so a round costs the new rows, not a model load.
@@ -71,6 +43,8 @@ pub struct Promoter {
     expectations: Expectations,
     // Behind a lock only so each retry of a conflicting commit can borrow it again.
     enricher: futures::lock::Mutex<Enricher>,
+    /// The tables' handles, brought up to date by the next promotion instead of opened again.
+    tables: KeptTables,
 }
 
 impl Promoter {
@@ -80,6 +54,7 @@ impl Promoter {
             config: config.clone(),
             expectations: Expectations::compile(&config.effective_expectations())?,
             enricher: futures::lock::Mutex::new(Enricher::load(config).await?),
+            tables: KeptTables::default(),
         })
     }
 
@@ -149,7 +124,12 @@ impl Promoter {
             expectations: &self.expectations,
             enricher: &mut enricher,
         };
-        promote_until(loaded, lake, bronze_table, options, stage).await
+        let mut taken = self.tables.take(bronze_table, std::time::Instant::now());
+        let kept = (taken.bronze.take(), taken.silver.take());
+        let (report, bronze, silver) =
+            promote_until(loaded, lake, bronze_table, options, stage, kept).await?;
+        self.tables.give_back(taken, bronze_table, bronze, silver);
+        Ok(report)
     }
 }
 
@@ -199,7 +179,8 @@ async fn promote_until(
     bronze_table: &str,
     options: PromoteOptions,
     stage: Stage,
-) -> Result<PromoteReport, SilverError> {
+    (kept_bronze, kept_silver): (Option<DeltaTable>, Option<Tables>),
+) -> Result<(PromoteReport, DeltaTable, Tables), SilverError> {
     let Loaded {
         config,
         expectations,
@@ -208,7 +189,7 @@ async fn promote_until(
     let progress = options.progress.clone();
     progress.step(format_args!("silver from bronze/{bronze_table}"));
     let bronze_url = lake.table_url(Layer::Bronze, bronze_table);
-    let bronze = open_table(&bronze_url, lake.storage_options())
+    let bronze = reopen_latest(kept_bronze, &bronze_url, lake.storage_options())
         .instrument(phase("open_bronze"))
         .await?;
     let Some(to_version) = bronze.version().map(|v| v as i64) else {
@@ -216,7 +197,9 @@ async fn promote_until(
             uri: bronze_url.to_string(),
         });
     };
-    let mut tables = Tables::open(lake).instrument(phase("open_silver")).await?;
+    let mut tables = Tables::open(lake, kept_silver)
+        .instrument(phase("open_silver"))
+        .await?;
     let app = Consumer::Silver { bronze_table }.app_id(lake.app_id());
     let model = enricher.commit_metadata();
     let from_version = async {
@@ -236,7 +219,7 @@ async fn promote_until(
     };
     if from_version == Some(to_version) {
         progress.finish_step(format_args!("up to date at bronze v{to_version}"));
-        return Ok(report);
+        return Ok((report, bronze, tables));
     }
     let ends = slice_ends(
         &bronze,
@@ -299,7 +282,7 @@ async fn promote_until(
         report.bronze_rows,
         report.tweets_inserted
     ));
-    Ok(report)
+    Ok((report, bronze, tables))
 }
 
 /// What every slice of one run shares.
@@ -538,6 +521,7 @@ mod report;
 mod side_writes;
 mod slices;
 mod sorted;
+mod tables;
 mod upsert;
 
 use plan::{Held, SlicePlan};
@@ -545,6 +529,7 @@ pub use report::PromoteReport;
 use side_writes::write_side_tables;
 use slices::slice_ends;
 use sorted::{Sorted, SortedTweet};
+use tables::{KeptTables, Tables};
 use upsert::{upsert_tweets, Changes};
 
 #[cfg(test)]

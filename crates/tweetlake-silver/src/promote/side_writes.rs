@@ -24,19 +24,23 @@ pub(super) async fn write_side_tables(
     quality: &[RuleCount],
     run: &Run,
 ) -> Result<(), SilverError> {
-    let covered = covered_files(&tables.deletes, bronze, files, run).await?;
+    let any = !sorted.deletes.is_empty();
+    let covered = covered_files(any, &tables.deletes, bronze, files, run).await?;
     let rows = uncovered(&sorted.deletes, &covered);
     append(&mut tables.deletes, deletes_batch(&rows)?, run).await?;
 
-    let covered = covered_files(&tables.quarantine, bronze, files, run).await?;
+    let any = !sorted.quarantine.is_empty();
+    let covered = covered_files(any, &tables.quarantine, bronze, files, run).await?;
     let rows = uncovered(&sorted.quarantine, &covered);
     append(&mut tables.quarantine, quarantine_batch(&rows)?, run).await?;
 
-    let covered = covered_files(&tables.notices, bronze, files, run).await?;
+    let any = !sorted.notices.is_empty();
+    let covered = covered_files(any, &tables.notices, bronze, files, run).await?;
     let rows = uncovered(&sorted.notices, &covered);
     append(&mut tables.notices, notices_batch(&rows)?, run).await?;
 
-    let covered = covered_files(&tables.events, bronze, files, run).await?;
+    let any = !sorted.events.is_empty();
+    let covered = covered_files(any, &tables.events, bronze, files, run).await?;
     let mut counts: BTreeMap<&str, (i64, Option<i64>)> = BTreeMap::new();
     for (_, kind, track) in sorted.events.iter().filter(|(f, ..)| !covered.contains(f)) {
         let c = counts.entry(kind).or_insert((0, None));
@@ -65,14 +69,15 @@ fn uncovered<T: Clone>(rows: &[(usize, T)], covered: &HashSet<usize>) -> Vec<T> 
 
 /// Indexes of `files` that `table` already holds the rows of: those bronze had added since this
 /// run's start by the version the table last recorded, when that is past the start but before the
-/// end.
+/// end. Not looked up when the run has no rows for the table (`any` false: most rounds of `run`).
 async fn covered_files(
+    any: bool,
     table: &DeltaTable,
     bronze: &DeltaTable,
     files: &[Path],
     run: &Run,
 ) -> Result<HashSet<usize>, SilverError> {
-    if run.full_refresh {
+    if run.full_refresh || !any {
         return Ok(HashSet::new());
     }
     let recorded = app_txn_version(table, &run.app).await?;

@@ -11,6 +11,7 @@ use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
 use tweetlake_core::{Lake, Layer};
 
 use super::*;
+use tweetlake_core::delta::open_table;
 use tweetlake_twitter::{parse_message, Message};
 
 const V1: &str = include_str!("../../../../tests/fixtures/v1_mixed_tweets.jsonl");
@@ -656,4 +657,44 @@ async fn stored_tweets_are_looked_up_in_the_files_whose_id_range_meets_the_round
         .await
         .unwrap();
     assert_eq!(stored, HashSet::from([1_002, 5_000]));
+}
+
+/// `run` keeps one promoter, and with it the tables' handles, across its rounds. Silver wiped
+/// under it (an operator rebuilding it from bronze) is opened afresh at the next round, which then
+/// promotes all of bronze, instead of reading on from a log that is gone and committing after a
+/// gap.
+#[tokio::test]
+async fn a_kept_promoter_opens_tables_recreated_under_it_afresh() {
+    let mut s = Setup::new();
+    let promoter = Promoter::load(&s.config.silver).await.unwrap();
+    let options = PromoteOptions::default;
+    s.bronze(&[line(V1, A)]).await;
+    let first = promoter
+        .promote(&s.lake, "tweets", options())
+        .await
+        .unwrap();
+    assert_eq!(first.tweets_inserted, 1);
+    s.bronze(&[line(V1, C)]).await;
+    let second = promoter
+        .promote(&s.lake, "tweets", options())
+        .await
+        .unwrap();
+    assert_eq!(s.version("tweets").await, Some(1));
+    let before = s.ids("tweets", "tweet_id").await;
+    assert_eq!(before.len() as u64, 1 + second.tweets_inserted);
+
+    let tweets_dir = s.lake.table_url(Layer::Silver, "tweets");
+    let silver_dir = tweets_dir.to_file_path().unwrap();
+    std::fs::remove_dir_all(silver_dir.parent().unwrap()).unwrap();
+    s.bronze(&[line(V2, B)]).await;
+    let after = promoter
+        .promote(&s.lake, "tweets", options())
+        .await
+        .unwrap();
+    assert_eq!((after.from_version, after.to_version), (None, 2));
+    assert_eq!(s.version("tweets").await, Some(0));
+    let mut want = before;
+    want.insert(B);
+    assert_eq!(s.ids("tweets", "tweet_id").await, want);
+    assert_eq!(after.tweets_inserted, want.len() as u64);
 }
