@@ -4,6 +4,7 @@
 -- materialized: incremental
 -- time_column: day
 -- window: 1 day
+-- refresh: 5 minutes
 WITH mentions AS (
     SELECT created_at, author_id, unnest(entities) AS entity
     FROM silver.tweets

@@ -3,6 +3,7 @@
 -- materialized: incremental
 -- time_column: hour
 -- window: 1 hour
+-- refresh: 1 minute
 WITH tags AS (
     SELECT created_at, author_id, unnest(hashtags) AS tag
     FROM silver.tweets

@@ -211,4 +211,13 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
         assert_eq!(operations, ["WRITE"], "silver/{table}");
         assert!(files <= 1, "silver/{table}: {files} files");
     }
+
+    // Gold followed silver's commits, but the daily ranking (`-- refresh: 5 minutes`) was
+    // computed once in this short run: its later rounds were not due.
+    let gold_writes = |model: &str| {
+        let (_, operations) = delta_log(&dir.join("lake/gold").join(model));
+        operations.iter().filter(|op| *op == "WRITE").count()
+    };
+    assert!(gold_writes("tweets_per_city_5m") >= 2);
+    assert_eq!(gold_writes("top_entities_daily"), 1);
 }

@@ -7,6 +7,7 @@ pub mod dialect;
 pub mod graph;
 pub mod model;
 mod normalize;
+pub mod refresh;
 pub mod run;
 pub mod windows;
 
@@ -17,7 +18,8 @@ use tweetlake_core::CoreError;
 
 pub use graph::ModelGraph;
 pub use model::{Materialization, Model, Window};
-pub use run::{promote_gold, GoldOptions, ModelReport, RunKind};
+pub use refresh::{GoldRounds, RefreshClock};
+pub use run::{promote_gold, promote_gold_due, GoldOptions, ModelReport, RunKind};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GoldError {

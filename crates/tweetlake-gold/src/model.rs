@@ -7,11 +7,15 @@
 //! -- time_column: window_start
 //! -- window: 5 minutes
 //! -- partition_by: window_date
+//! -- refresh: 1 minute
 //! SELECT …
 //! ```
 //!
 //! `incremental` models map every source row to one window of `window` by its time column, so a
-//! change to a source row changes only its window; `table` models are rebuilt whole.
+//! change to a source row changes only its window; `table` models are rebuilt whole. `refresh`
+//! (optional) is the least time between two refreshes of the model in `tweetlake run`, for models
+//! whose every round recomputes a long window (a day's ranking); without it the model follows
+//! every silver commit. `promote gold` always brings every selected model up to date.
 
 use std::path::{Path, PathBuf};
 
@@ -83,6 +87,8 @@ pub struct Model {
     pub description: String,
     pub materialization: Materialization,
     pub partition_by: Option<String>,
+    /// The least time between two refreshes in `tweetlake run`; `None` follows every commit.
+    pub refresh: Option<std::time::Duration>,
     /// The statement, as written (header included; DataFusion skips comments).
     pub sql: String,
     /// The tables the statement reads, found by DataFusion's parser (CTE names excluded), sorted.
@@ -128,6 +134,15 @@ impl Model {
                 )))
             }
         };
+        let refresh = match &header.refresh {
+            Some(text) => {
+                let every = Window::parse(text).map_err(|e| bad(format!("refresh: {e}")))?;
+                Some(std::time::Duration::from_micros(
+                    every.micros().unsigned_abs(),
+                ))
+            }
+            None => None,
+        };
         let sources = table_references(&sql).map_err(bad)?;
         Ok(Model {
             name,
@@ -135,6 +150,7 @@ impl Model {
             description: header.description,
             materialization,
             partition_by: header.partition_by,
+            refresh,
             sql,
             sources,
         })
@@ -155,6 +171,7 @@ struct Header {
     time_column: Option<String>,
     window: Option<String>,
     partition_by: Option<String>,
+    refresh: Option<String>,
 }
 
 impl Header {
@@ -184,11 +201,12 @@ impl Header {
                 "time_column" => header.time_column = value,
                 "window" => header.window = value,
                 "partition_by" => header.partition_by = value,
+                "refresh" => header.refresh = value,
                 "description" => description.extend(value),
                 other => {
                     return Err(format!(
                         "line {}: unknown header key `{other}` (materialized, time_column, \
-                         window, partition_by, description)",
+                         window, partition_by, refresh, description)",
                         number + 1
                     ))
                 }
@@ -276,6 +294,9 @@ mod tests {
         );
         let sources: Vec<String> = m.sources.iter().map(|s| s.to_string()).collect();
         assert_eq!(sources, ["gold.other", "silver.tweets"]);
+        assert_eq!(m.refresh, None);
+        let m = parse("-- refresh: 5 minutes\nSELECT 1").unwrap();
+        assert_eq!(m.refresh, Some(std::time::Duration::from_secs(300)));
     }
 
     #[test]
@@ -288,6 +309,8 @@ mod tests {
         assert!(err("-- colour: blue\nSELECT 1").contains("line 1: unknown header key `colour`"));
         assert!(err("DELETE FROM silver.tweets").contains("one SELECT"));
         assert!(err("SELEC 1").contains("not valid SQL"));
+        assert!(err("-- refresh: often\nSELECT 1").contains("refresh: `often` is not"));
+        assert!(err("-- refresh: 0 minutes\nSELECT 1").contains("refresh: `0` is not a positive"));
         let e = err(
             "-- materialized: incremental\n-- time_column: t\n-- window: 5 fortnights\nSELECT 1",
         );

@@ -7,13 +7,12 @@
 
 use std::time::Instant;
 
-use tracing::{info_span, warn, Instrument};
+use tracing::{info_span, Instrument};
 use tweetlake_core::catalog::{register_table, LakeCatalog};
 use tweetlake_core::config::GoldConfig;
-use tweetlake_core::delta::{app_txn_version, data_changes, exists, open_table};
+use tweetlake_core::delta::{app_txn_version, exists, reopen_latest};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
-use tweetlake_core::deltalake::datafusion::common::TableReference;
-use tweetlake_core::deltalake::datafusion::prelude::{DataFrame, SessionContext};
+use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::DeltaTable;
 use tweetlake_core::tables::{self, TableName, TimeColumn};
 use tweetlake_core::txn::Consumer;
@@ -22,7 +21,7 @@ use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 use crate::graph::ModelGraph;
 use crate::model::{Materialization, Model};
 use crate::normalize::portable_columns;
-use crate::windows::{add_changed_windows, WindowSet};
+use crate::refresh::GoldRounds;
 use crate::GoldError;
 
 #[derive(Debug, Clone, Default)]
@@ -39,6 +38,10 @@ pub struct GoldOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RunKind {
     UpToDate,
+    /// Left as it is: its `refresh` interval has not passed since it last wrote (in `run`).
+    NotDue {
+        wait: std::time::Duration,
+    },
     /// Rebuilt whole, with the reason.
     Full(String),
     /// These windows were recomputed and replaced.
@@ -64,20 +67,74 @@ pub async fn promote_gold(
     lake: &Lake,
     options: &GoldOptions,
 ) -> Result<Vec<ModelReport>, GoldError> {
+    promote(config, lake, options, None).await
+}
+
+/// [`promote_gold`] for a long-running process: a model whose `refresh` interval has not passed
+/// since it last wrote is left as it is this time, and the lake's tables loaded by an earlier
+/// round are brought up to date instead of opened again (see [`GoldRounds`]).
+pub async fn promote_gold_due(
+    config: &GoldConfig,
+    lake: &Lake,
+    options: &GoldOptions,
+    rounds: &mut GoldRounds,
+) -> Result<Vec<ModelReport>, GoldError> {
+    promote(config, lake, options, Some(rounds)).await
+}
+
+async fn promote(
+    config: &GoldConfig,
+    lake: &Lake,
+    options: &GoldOptions,
+    mut rounds: Option<&mut GoldRounds>,
+) -> Result<Vec<ModelReport>, GoldError> {
     let graph = ModelGraph::load(std::path::Path::new(&config.models_dir))?;
     let models = graph.select(&options.models)?;
-    let mut catalog = LakeCatalog::discover(lake).await?;
+    // Taken, and kept again only after a round without error: a failed round lists afresh.
+    let kept = rounds
+        .as_deref_mut()
+        .and_then(|r| r.take_catalog(Instant::now()));
+    let (mut catalog, listed_at) = match kept {
+        Some((mut catalog, listed_at)) => {
+            catalog
+                .refresh(lake)
+                .instrument(phase("refresh_catalog"))
+                .await?;
+            (catalog, listed_at)
+        }
+        None => {
+            let listed_at = Instant::now();
+            let catalog = LakeCatalog::discover(lake)
+                .instrument(phase("open_catalog"))
+                .await?;
+            (catalog, listed_at)
+        }
+    };
     check_sources(&models, &catalog)?;
-    let ctx = catalog.session().await?;
+    let ctx = catalog.session().instrument(phase("session")).await?;
     let progress = &options.progress;
     progress.steps(models.len());
     let mut reports = Vec::new();
     for (index, model) in models.iter().enumerate() {
         progress.step(format_args!("gold.{}", model.name));
+        let started = Instant::now();
+        if let Some(wait) = rounds.as_deref().and_then(|r| r.clock.wait(model, started)) {
+            progress.finish_step(format_args!("{}", describe(&RunKind::NotDue { wait })));
+            reports.push(ModelReport {
+                model: model.name.clone(),
+                kind: RunKind::NotDue { wait },
+                rows_written: 0,
+                version: None,
+                seconds: 0.0,
+                conflict_retries: 0,
+            });
+            continue;
+        }
         let span =
             info_span!("gold_model", model = %model.name, step = index + 1, of = models.len());
         let name = TableName::new(Layer::Gold, &model.name);
         let url = lake.table_url(Layer::Gold, &model.name);
+        let loaded = catalog.get(&name).cloned();
         let run = Run {
             lake,
             ctx: &ctx,
@@ -94,7 +151,9 @@ pub async fn promote_gold(
             &what,
             GoldError::is_commit_conflict,
             || async {
-                let gold = open_table(&url, lake.storage_options()).await?;
+                let gold = reopen_latest(loaded.clone(), &url, lake.storage_options())
+                    .instrument(phase("open_gold"))
+                    .await?;
                 run_model(&run, model, gold).await
             },
         )
@@ -103,7 +162,12 @@ pub async fn promote_gold(
         report.conflict_retries = retries;
         // Later models that read this one see what was just written.
         if let Some(table) = written {
-            register_table(&ctx, &name, &table).await?;
+            if let Some(rounds) = rounds.as_deref_mut() {
+                rounds.clock.refreshed(&model.name, started);
+            }
+            register_table(&ctx, &name, &table)
+                .instrument(phase("register"))
+                .await?;
             catalog.insert(name, table);
         }
         progress.finish_step(format_args!(
@@ -112,6 +176,9 @@ pub async fn promote_gold(
             report.rows_written
         ));
         reports.push(report);
+    }
+    if let Some(rounds) = rounds {
+        rounds.keep_catalog(catalog, listed_at);
     }
     Ok(reports)
 }
@@ -135,6 +202,7 @@ impl std::fmt::Display for ModelReport {
 pub fn describe(kind: &RunKind) -> String {
     match kind {
         RunKind::UpToDate => "up to date".into(),
+        RunKind::NotDue { wait } => format!("not due (next refresh in {}s)", wait.as_secs()),
         RunKind::Full(why) => format!("rebuilt ({why})"),
         RunKind::Incremental { windows } => format!("{windows} windows recomputed"),
     }
@@ -224,7 +292,9 @@ async fn run_model(
         })?;
         let source = name.to_string();
         let app = Consumer::Gold { source: &source }.app_id(lake.app_id());
-        let consumed = app_txn_version(&gold, &app).await?;
+        let consumed = app_txn_version(&gold, &app)
+            .instrument(phase("consumed_versions"))
+            .await?;
         let current = table.version().map(|v| v as i64).unwrap_or(-1);
         sources.push(SourceState {
             name: name.clone(),
@@ -235,7 +305,7 @@ async fn run_model(
             time_column: time_column(name, models).map(str::to_string),
         });
     }
-    let last_sql = last_sql(&gold).await;
+    let last_sql = last_sql(&gold).instrument(phase("last_sql")).await;
     let facts = Facts {
         full_refresh,
         table_exists: exists(&gold),
@@ -256,7 +326,9 @@ async fn run_model(
     let windows = match (&step, &model.materialization) {
         (Step::FindWindows, Materialization::Incremental { window, .. }) => {
             progress.phase("finding the windows that changed");
-            touched_windows(&sources, model, *window).await?
+            touched_windows(&sources, model, *window)
+                .instrument(phase("touched_windows"))
+                .await?
         }
         _ => None,
     };
@@ -266,19 +338,27 @@ async fn run_model(
             return Ok((report(RunKind::UpToDate, 0, version), None));
         }
         Plan::RecordConsumed => {
-            let written = record_consumed(gold, model, &sources).await?;
+            let written = record_consumed(gold, model, &sources)
+                .instrument(phase("write"))
+                .await?;
             let version = written.version().map(|v| v as i64);
             let kind = RunKind::Incremental { windows: 0 };
             return Ok((report(kind, 0, version), Some(written)));
         }
         Plan::Recompute(set) => {
             progress.phase(format_args!("recomputing {} windows", set.len()));
-            let df = incremental_frame(catalog, model, &sources, &set).await?;
+            let df = incremental_frame(catalog, model, &sources, &set)
+                .instrument(phase("plan_query"))
+                .await?;
             (RunKind::Incremental { windows: set.len() }, df, Some(set))
         }
         Plan::Rebuild(reason) => {
             progress.phase("rebuilding");
-            let df = ctx.sql(&model.sql).await.map_err(query_err(model))?;
+            let df = ctx
+                .sql(&model.sql)
+                .instrument(phase("plan_query"))
+                .await
+                .map_err(query_err(model))?;
             (RunKind::Full(reason), df, None)
         }
     };
@@ -288,7 +368,11 @@ async fn run_model(
     })?;
     check_output(model, &df)?;
     let schema = df.schema().as_arrow().clone();
-    let mut batches = df.collect().await.map_err(query_err(model))?;
+    let mut batches = df
+        .collect()
+        .instrument(phase("query"))
+        .await
+        .map_err(query_err(model))?;
     let rows: u64 = batches.iter().map(|b| b.num_rows() as u64).sum();
     if batches.is_empty() {
         batches.push(RecordBatch::new_empty(std::sync::Arc::new(schema)));
@@ -298,107 +382,17 @@ async fn run_model(
         _ => None,
     };
     progress.phase(format_args!("writing {rows} rows"));
-    let written = write(gold, model, &sources, &kind, batches, predicate).await?;
+    let written = write(gold, model, &sources, &kind, batches, predicate)
+        .instrument(phase("write"))
+        .await?;
     let version = written.version().map(|v| v as i64);
     Ok((report(kind, rows, version), Some(written)))
 }
 
-/// The windows that changes to the sources since their consumed versions touch; `None` when a
-/// source's log no longer reaches back to that version.
-async fn touched_windows(
-    sources: &[SourceState],
-    model: &Model,
-    window: crate::model::Window,
-) -> Result<Option<WindowSet>, GoldError> {
-    let mut set = WindowSet::new(window);
-    for source in sources.iter().filter(|s| s.consumed != Some(s.current)) {
-        let column = source_time_column(source, model)?;
-        // Changes commit by commit: a compaction of the source rewrites no rows, so it
-        // recomputes no window.
-        let changes = match data_changes(&source.table, source.consumed).await {
-            Ok(Some(changes)) => changes,
-            Ok(None) => {
-                warn!(source = %source.name, "the log no longer has every commit since version {:?}; rebuilding whole", source.consumed);
-                return Ok(None);
-            }
-            Err(e) => {
-                warn!(source = %source.name, "cannot read what changed since version {:?} ({e}); rebuilding whole", source.consumed);
-                return Ok(None);
-            }
-        };
-        add_changed_windows(&mut set, &source.table, &changes, &column).await?;
-    }
-    Ok(Some(set))
-}
-
-fn source_time_column(source: &SourceState, model: &Model) -> Result<String, GoldError> {
-    source.time_column.clone().ok_or_else(|| GoldError::Model {
-        path: model.path.clone(),
-        reason: format!("reads `{}`, which has no time column", source.name),
-    })
-}
-
-/// The model over sources narrowed to the touched windows, keeping only output rows in them.
-async fn incremental_frame(
-    catalog: &LakeCatalog,
-    model: &Model,
-    sources: &[SourceState],
-    windows: &WindowSet,
-) -> Result<DataFrame, GoldError> {
-    let names: Vec<TableName> = sources.iter().map(|s| s.name.clone()).collect();
-    let ctx = catalog.session_with(&names).await?;
-    for source in sources {
-        let column = source_time_column(source, model)?;
-        let reference =
-            TableReference::partial(source.name.layer.as_str(), source.name.table.as_str());
-        let narrowed = ctx
-            .table(reference.clone())
-            .await
-            .and_then(|df| df.filter(windows.predicate(&column)))
-            .map_err(query_err(model))?;
-        ctx.deregister_table(reference.clone())
-            .map_err(query_err(model))?;
-        ctx.register_table(reference, narrowed.into_view())
-            .map_err(query_err(model))?;
-    }
-    let time = model.time_column().unwrap_or_default();
-    ctx.sql(&model.sql)
-        .await
-        .and_then(|df| df.filter(windows.predicate(time)))
-        .map_err(query_err(model))
-}
-
-/// The declared time and partition columns must be in the output, the time column a timestamp.
-fn check_output(model: &Model, df: &DataFrame) -> Result<(), GoldError> {
-    let schema = df.schema();
-    let bad = |reason: String| GoldError::Model {
-        path: model.path.clone(),
-        reason,
-    };
-    if let Some(column) = model.time_column() {
-        let field = schema.field_with_unqualified_name(column).map_err(|_| {
-            bad(format!(
-                "time_column `{column}` is not a column of the result"
-            ))
-        })?;
-        if !matches!(
-            field.data_type(),
-            tweetlake_core::deltalake::arrow::datatypes::DataType::Timestamp(..)
-        ) {
-            return Err(bad(format!(
-                "time_column `{column}` is {}, not a timestamp",
-                field.data_type()
-            )));
-        }
-    }
-    if let Some(column) = &model.partition_by {
-        schema.field_with_unqualified_name(column).map_err(|_| {
-            bad(format!(
-                "partition_by `{column}` is not a column of the result"
-            ))
-        })?;
-    }
-    Ok(())
+/// A span around one part of a gold round; with `log.span_timings` its close says how long it
+/// took.
+fn phase(name: &'static str) -> tracing::Span {
+    info_span!("gold_phase", phase = name)
 }
 
 fn query_err(
@@ -411,7 +405,9 @@ fn query_err(
 }
 
 mod commit;
+mod frame;
 mod plan;
 
 use commit::{last_sql, record_consumed, write};
+use frame::{check_output, incremental_frame, touched_windows};
 use plan::{first_step, plan, Facts, Plan, Step};

@@ -355,3 +355,56 @@ async fn every_model_equals_its_sql_over_current_silver() {
     assert!(newest.value(1) <= silver_newest.value(0) + WINDOW_US);
     assert!(newest.value(1) > silver_newest.value(0) - 2 * WINDOW_US);
 }
+
+/// In a long-running process a model with `-- refresh:` (the daily entity ranking) is left as it
+/// is until its interval has passed since it last wrote, while the others follow every silver
+/// commit; a one-off `promote gold` brings it up to date at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_model_with_a_refresh_interval_waits_for_it_in_a_long_run() {
+    use tweetlake_gold::{promote_gold_due, GoldRounds, ModelReport};
+    let (messages, _) = generate(600);
+    let split = messages.len() / 2;
+    let mut setup = Setup::new();
+    let mut rounds = GoldRounds::default();
+    let by_model = |reports: Vec<ModelReport>| -> BTreeMap<String, ModelReport> {
+        reports.into_iter().map(|r| (r.model.clone(), r)).collect()
+    };
+    let daily_version = |setup: &Setup| {
+        let url = setup.lake.table_url(Layer::Gold, "top_entities_daily");
+        async move { open_table(&url, &HashMap::new()).await.unwrap().version() }
+    };
+
+    setup.land(&messages[..split]).await;
+    let options = GoldOptions::default();
+    let first = promote_gold_due(&setup.config.gold, &setup.lake, &options, &mut rounds).await;
+    let first = by_model(first.unwrap());
+    assert!(
+        first.values().all(|r| matches!(r.kind, RunKind::Full(_))),
+        "{first:?}"
+    );
+    let written = daily_version(&setup).await;
+    assert!(written.is_some());
+
+    setup.land(&messages[split..]).await;
+    let second = promote_gold_due(&setup.config.gold, &setup.lake, &options, &mut rounds).await;
+    let second = by_model(second.unwrap());
+    let RunKind::NotDue { wait } = second["top_entities_daily"].kind else {
+        panic!("the daily model ran before its interval: {second:?}");
+    };
+    assert!(wait.as_secs() > 200 && wait.as_secs() < 300, "{wait:?}");
+    assert!(
+        matches!(
+            second["tweets_per_city_5m"].kind,
+            RunKind::Incremental { windows: 1.. }
+        ),
+        "{second:?}"
+    );
+    assert_eq!(daily_version(&setup).await, written);
+
+    let oneoff = setup.gold(GoldOptions::default()).await;
+    assert!(
+        matches!(oneoff["top_entities_daily"], RunKind::Incremental { .. }),
+        "{oneoff:?}"
+    );
+    assert!(daily_version(&setup).await > written);
+}

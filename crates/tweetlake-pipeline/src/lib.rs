@@ -206,17 +206,19 @@ async fn silver_promotions(
 }
 
 /// Promotes every gold model each time silver has been promoted (silver's own timer stands for
-/// gold's, and gold never runs before silver has a commit), until told to stop. Beside the silver
-/// task, so that silver's next round does not wait for gold's.
+/// gold's, and gold never runs before silver has a commit), until told to stop; a model with a
+/// `refresh` interval only once that has passed. Beside the silver task, so that silver's next
+/// round does not wait for gold's.
 async fn gold_promotions(
     config: Config,
     lake: Lake,
     (mut stop, silver_committed): (watch::Receiver<bool>, Arc<Notify>),
     counters: Arc<Counters>,
 ) {
+    let mut rounds = tweetlake_gold::GoldRounds::default();
     while next_round(Some(&silver_committed), None, &mut stop).await {
-        let round =
-            promote_gold(&config, &lake).instrument(info_span!("promotion", layer = "gold"));
+        let round = promote_gold(&config, &lake, &mut rounds)
+            .instrument(info_span!("promotion", layer = "gold"));
         let counter = match round.await {
             Ok(()) => &counters.gold_rounds,
             Err(()) => &counters.failed_gold_rounds,
@@ -264,14 +266,18 @@ async fn promote_silver(
     }
 }
 
-/// Every gold model, each report logged.
-async fn promote_gold(config: &Config, lake: &Lake) -> Result<(), ()> {
+/// Every gold model that is due, each report logged.
+async fn promote_gold(
+    config: &Config,
+    lake: &Lake,
+    rounds: &mut tweetlake_gold::GoldRounds,
+) -> Result<(), ()> {
     let options = tweetlake_gold::GoldOptions {
         models: Vec::new(),
         full_refresh: false,
         progress: Progress::new("promote gold", ProgressOutput::Log),
     };
-    match tweetlake_gold::promote_gold(&config.gold, lake, &options).await {
+    match tweetlake_gold::promote_gold_due(&config.gold, lake, &options, rounds).await {
         Ok(reports) => {
             reports.iter().for_each(|r| info!("{r}"));
             Ok(())
