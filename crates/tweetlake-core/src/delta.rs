@@ -39,10 +39,7 @@ pub async fn open_table(
     url: &Url,
     storage_options: &HashMap<String, String>,
 ) -> Result<DeltaTable, CoreError> {
-    let err = |source| CoreError::Delta {
-        uri: url.to_string(),
-        source: Box::new(source),
-    };
+    let err = delta_error(url);
     if url.scheme() == "file" {
         if let Ok(path) = url.to_file_path() {
             std::fs::create_dir_all(&path)
@@ -50,10 +47,10 @@ pub async fn open_table(
         }
     }
     let mut table = DeltaTableBuilder::from_url(url.clone())
-        .map_err(err)?
+        .map_err(&err)?
         .with_storage_options(storage_options.clone())
         .build()
-        .map_err(err)?;
+        .map_err(&err)?;
     match table.load().await {
         Ok(()) | Err(deltalake::DeltaTableError::NotATable(_)) => Ok(table),
         Err(e) => Err(err(e)),
@@ -74,10 +71,7 @@ pub async fn reopen_latest(
     url: &Url,
     storage_options: &HashMap<String, String>,
 ) -> Result<DeltaTable, CoreError> {
-    let err = |source| CoreError::Delta {
-        uri: url.to_string(),
-        source: Box::new(source),
-    };
+    let err = delta_error(url);
     let Some((mut table, version)) = loaded.and_then(|t| t.version().map(|version| (t, version)))
     else {
         return open_table(url, storage_options).await;
@@ -91,8 +85,16 @@ pub async fn reopen_latest(
         }
         Err(e) => return Err(err(e.into())),
     }
-    table.update_incremental(None).await.map_err(err)?;
+    table.update_incremental(None).await.map_err(&err)?;
     Ok(table)
+}
+
+/// Wraps a delta-rs error with the table it happened on.
+fn delta_error(url: &Url) -> impl Fn(DeltaTableError) -> CoreError + '_ {
+    move |source| CoreError::Delta {
+        uri: url.to_string(),
+        source: Box::new(source),
+    }
 }
 
 /// Whether `table` has a committed version (it may be a handle to a location without a table).

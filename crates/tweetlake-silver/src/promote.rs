@@ -3,25 +3,21 @@
 //! table's commit records the bronze version (Delta `txn` `<app_id>-silver-<bronze table>`), so a
 //! rerun after a crash redoes only the tables still behind, and a second run changes nothing.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
-use std::sync::Arc;
+use std::collections::HashSet;
 
 use tracing::{info, info_span, Instrument};
 use tweetlake_core::config::SilverConfig;
-use tweetlake_core::delta::{app_txn_version, data_changes, exists, file_changes, reopen_latest};
+use tweetlake_core::delta::{app_txn_version, exists, reopen_latest};
 use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
-use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, ObjectStore, Path};
+use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
 use tweetlake_core::txn::Consumer;
 use tweetlake_core::{retry_on_conflict, Lake, Layer, Progress};
 
-use crate::bronze_read::{read_file, read_ids, stored_ids};
 use crate::enrich::Enricher;
 use crate::expect::Expectations;
-use crate::notices::{read_notices, NoticeIndex};
-use crate::rows::{event_date, Lineage};
-use crate::schema::PARTITION_COLUMN;
+use crate::notices::NoticeIndex;
 use crate::SilverError;
 
 #[derive(Debug, Clone, Default)]
@@ -385,81 +381,6 @@ fn phase(name: &'static str) -> tracing::Span {
     info_span!("silver_phase", phase = name)
 }
 
-/// The bronze files whose rows are new since version `since`, up to the version `bronze` is loaded
-/// at: what appends added, never a compaction's rewrite of rows silver has read already. Where log
-/// cleanup removed commits of that range, the snapshots are compared instead; a compacted file
-/// is then read again, and only silver/tweets' merge keeps that from counting twice.
-async fn new_files(bronze: &DeltaTable, since: Option<i64>) -> Result<Vec<Path>, SilverError> {
-    if let Some(changes) = data_changes(bronze, since)
-        .await
-        .map_err(delta("reading bronze's log"))?
-    {
-        return Ok(changes.added);
-    }
-    tracing::warn!(
-        since,
-        "bronze's log no longer has every commit since the version silver consumed; \
-         comparing snapshots instead"
-    );
-    Ok(file_changes(bronze, since)
-        .await
-        .map_err(delta("listing bronze files"))?
-        .added)
-}
-
-/// The raw JSON of the `wanted` rows, read back from their bronze files (indexes into `files`).
-async fn read_back(
-    store: &Arc<dyn ObjectStore>,
-    files: &[Path],
-    wanted: &BTreeMap<usize, HashSet<Lineage>>,
-) -> Result<HashMap<(usize, Lineage), String>, SilverError> {
-    let mut raw = HashMap::new();
-    for (index, lineages) in wanted {
-        let Some(path) = files.get(*index) else {
-            continue;
-        };
-        let rows = read_file(store.clone(), path.clone())
-            .await
-            .map_err(delta("reading bronze again for the quarantine"))?;
-        plan::keep_raw(*index, rows, lineages, &mut raw);
-    }
-    Ok(raw)
-}
-
-/// What silver/deletes and silver/notices hold.
-async fn read_held(tables: &Tables) -> Result<Held, SilverError> {
-    let mut held = Held::default();
-    if exists(&tables.deletes) {
-        held.deletes = read_ids(&tables.deletes, "tweet_id")
-            .await
-            .map_err(delta("reading silver/deletes"))?;
-    }
-    if exists(&tables.notices) {
-        held.notices = read_notices(&tables.notices)
-            .await
-            .map_err(delta("reading silver/notices"))?;
-    }
-    Ok(held)
-}
-
-/// The ids among `tweets` that silver/tweets holds, looked up in their event dates only.
-async fn already_stored(
-    table: &DeltaTable,
-    tweets: &[SortedTweet],
-) -> Result<HashSet<i64>, DeltaTableError> {
-    let ids: HashSet<i64> = tweets.iter().map(|(t, ..)| t.id).collect();
-    let days: std::collections::BTreeSet<i32> = tweets
-        .iter()
-        .map(|(t, ..)| event_date(t.created_at_us))
-        .collect();
-    let dates: Vec<String> = days
-        .into_iter()
-        .filter_map(|d| chrono::DateTime::from_timestamp(i64::from(d) * 86_400, 0))
-        .map(|t| t.date_naive().to_string())
-        .collect();
-    stored_ids(table, (PARTITION_COLUMN, &dates), &ids).await
-}
-
 /// Rows already in silver keep the entities and sentiment of the model that wrote them: say so
 /// when that model differs from this run's, and how to re-derive them.
 async fn warn_on_model_change(tweets: &DeltaTable, now: &[(String, serde_json::Value)]) {
@@ -517,6 +438,7 @@ fn delta(what: &'static str) -> impl Fn(DeltaTableError) -> SilverError {
 }
 
 mod plan;
+mod reads;
 mod report;
 mod side_writes;
 mod slices;
@@ -525,6 +447,7 @@ mod tables;
 mod upsert;
 
 use plan::{Held, SlicePlan};
+use reads::{already_stored, new_files, read_back, read_held};
 pub use report::PromoteReport;
 use side_writes::write_side_tables;
 use slices::slice_ends;

@@ -11,6 +11,8 @@ use tweetlake_core::deltalake::arrow::datatypes::{DataType, Field, Schema};
 use tweetlake_core::{Lake, Layer};
 
 use super::*;
+use crate::bronze_read::read_ids;
+use crate::schema::PARTITION_COLUMN;
 use tweetlake_core::delta::open_table;
 use tweetlake_twitter::{parse_message, Message};
 
