@@ -10,7 +10,7 @@ use std::time::Instant;
 use tracing::{info_span, Instrument};
 use tweetlake_core::catalog::{register_table, LakeCatalog};
 use tweetlake_core::config::GoldConfig;
-use tweetlake_core::delta::{app_txn_version, exists, reopen_latest};
+use tweetlake_core::delta::{app_txn_version, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::prelude::SessionContext;
 use tweetlake_core::deltalake::DeltaTable;
@@ -134,7 +134,9 @@ async fn promote(
             info_span!("gold_model", model = %model.name, step = index + 1, of = models.len());
         let name = TableName::new(Layer::Gold, &model.name);
         let url = lake.table_url(Layer::Gold, &model.name);
-        let loaded = catalog.get(&name).cloned();
+        // The catalog brought this table up to date at the round's start: the first attempt uses
+        // it as it is; a retry after a conflict opens the table as it is now.
+        let mut loaded = catalog.get(&name).cloned();
         let run = Run {
             lake,
             ctx: &ctx,
@@ -150,11 +152,19 @@ async fn promote(
             lake.conflict_retry(),
             &what,
             GoldError::is_commit_conflict,
-            || async {
-                let gold = reopen_latest(loaded.clone(), &url, lake.storage_options())
-                    .instrument(phase("open_gold"))
-                    .await?;
-                run_model(&run, model, gold).await
+            || {
+                let (loaded, url, run) = (loaded.take(), &url, &run);
+                async move {
+                    let gold = match loaded {
+                        Some(gold) => gold,
+                        None => {
+                            open_table(url, lake.storage_options())
+                                .instrument(phase("open_gold"))
+                                .await?
+                        }
+                    };
+                    run_model(run, model, gold).await
+                }
             },
         )
         .instrument(span)
