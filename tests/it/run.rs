@@ -52,6 +52,26 @@ fn delta_log(table: &Path) -> (usize, Vec<String>) {
     (files.len(), operations)
 }
 
+/// The target size each compaction (OPTIMIZE commit) of the table merged below, oldest first.
+fn compaction_targets(table: &Path) -> Vec<u64> {
+    let mut targets = Vec::new();
+    for log in json_logs(table) {
+        for line in std::fs::read_to_string(&log).unwrap().lines() {
+            let action: serde_json::Value = serde_json::from_str(line).unwrap();
+            if action["commitInfo"]["operation"] != "OPTIMIZE" {
+                continue;
+            }
+            let target = &action["commitInfo"]["operationParameters"]["targetSize"];
+            let target = match target.as_str() {
+                Some(s) => s.parse().unwrap(),
+                None => target.as_u64().unwrap(),
+            };
+            targets.push(target);
+        }
+    }
+    targets
+}
+
 /// A table property as the latest `metaData` action in the table's JSON log sets it.
 fn table_property(table: &Path, key: &str) -> Option<String> {
     let mut value = None;
@@ -71,8 +91,8 @@ fn table_property(table: &Path, key: &str) -> Option<String> {
 
 /// With the promotion timer at an hour, only the ingester's commits can promote: every tweet sent
 /// reaches silver, and gold reaches the generator's truth, within a minute of the producer
-/// finishing. Compactions every 4 s merge bronze's one-second files as they come, and the run's
-/// report counts them.
+/// finishing. Compactions every 4 s merge bronze's one-second files as they come, in size tiers,
+/// and the run's report counts them.
 #[test]
 fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
     let svc = Services::broker();
@@ -84,6 +104,7 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
     cmd.args(["--bootstrap-servers", &svc.broker, "run"])
         .env("TWEETLAKE_RUN__PROMOTE_EVERY_SECONDS", "3600")
         .env("TWEETLAKE_RUN__COMPACT_EVERY_SECONDS", "4")
+        .env("TWEETLAKE_RUN__COMPACT_FIRST_TIER_KB", "512")
         .env("TWEETLAKE_RUN__SERVE", "false")
         .env("TWEETLAKE_SILVER__NER__ENABLED", "false")
         .env("TWEETLAKE_GOLD__MODELS_DIR", models.to_str().unwrap())
@@ -174,6 +195,17 @@ fn promotions_follow_the_ingesters_commits_and_compaction_keeps_files_few() {
     assert!(writes >= 4, "{operations:?}");
     assert!(optimizes >= 1, "{operations:?}");
     assert!(files < writes, "{files} files after {writes} writes");
+    // In size tiers: the run's first compaction merges up to maintain's target (128 MiB), most
+    // later ones only files below the first tier (512 KiB), every 8th below 8 times that.
+    let targets = compaction_targets(&dir.join("lake/bronze/tweets"));
+    const KIB: u64 = 1024;
+    assert!(
+        targets
+            .iter()
+            .all(|t| [512 * KIB, 4096 * KIB, 131072 * KIB].contains(t)),
+        "{targets:?}"
+    );
+    assert!(targets.contains(&(512 * KIB)), "{targets:?}");
 
     // Every table the run created checkpoints every 10 commits, so each round's opens replay few
     // commits (Delta's default is 100).

@@ -335,6 +335,8 @@ async fn maintain(
     let options = tweetlake_maintain::MaintainOptions {
         tables: names,
         dry_run,
+        // By hand or at night: everything below maintain.target_file_size_mb.
+        compact_below: None,
         progress: Progress::new("maintain", output),
     };
     let reports = tweetlake_maintain::maintain(&config.maintain, lake, &options)

@@ -10,7 +10,7 @@ use deltalake::delta_datafusion::DeltaSessionContext;
 use deltalake::logstore::object_store::ListResult;
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::{DeltaTable, DeltaTableBuilder, Path};
-use tracing::debug;
+use tracing::{debug, Instrument as _};
 
 use crate::delta::{exists, open_table, reopen_latest};
 use crate::error::CoreError;
@@ -95,7 +95,9 @@ impl LakeCatalog {
             let url = lake.table_url(name.layer, &name.table);
             let known = self.tables.get(&name).cloned();
             let before = known.as_ref().and_then(|t| t.version());
-            let delta = reopen_latest(known, &url, lake.storage_options()).await?;
+            let delta = reopen_latest(known, &url, lake.storage_options())
+                .instrument(tracing::info_span!("refresh_table", table = %name))
+                .await?;
             if !exists(&delta) {
                 continue;
             }

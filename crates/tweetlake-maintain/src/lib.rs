@@ -2,6 +2,7 @@
 //! change no data), checkpoints, expired-log cleanup, and a vacuum whose retention is raised to
 //! keep every file a downstream layer (silver over bronze, gold over silver and gold) may still read.
 
+use std::future::IntoFuture as _;
 use std::num::NonZeroU64;
 
 use tracing::{info_span, warn, Instrument};
@@ -14,8 +15,10 @@ use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
 use tweetlake_core::tables::{readers_of, Reader, TableName};
 use tweetlake_core::{retry_on_conflict, Lake, LakeCatalog, Progress};
 
+mod compaction_tiers;
 mod vacuum_plan;
 
+pub use compaction_tiers::{CompactionTiers, TIER_FACTOR};
 pub use vacuum_plan::{furthest_behind, vacuum_plan, Lag, VacuumPlan};
 
 #[derive(Debug, thiserror::Error)]
@@ -39,6 +42,9 @@ pub struct MaintainOptions {
     pub tables: Vec<TableName>,
     /// Say what would be compacted and vacuumed, change nothing.
     pub dry_run: bool,
+    /// Merge only files below this size, into files of at most this size (`run`'s compactions,
+    /// see [`CompactionTiers`]); `maintain.target_file_size_mb` when not set.
+    pub compact_below: Option<NonZeroU64>,
     /// Where each table's progress is shown.
     pub progress: Progress,
 }
@@ -51,6 +57,8 @@ pub struct TableReport {
     /// Small files compacted away, and the files written in their place.
     pub files_compacted: u64,
     pub files_written: u64,
+    /// The bytes of the files compacted away: what compaction read and wrote again.
+    pub bytes_compacted: u64,
     pub checkpoint_version: Option<i64>,
     pub logs_removed: usize,
     pub vacuum_retention_hours: Option<u64>,
@@ -152,9 +160,10 @@ pub async fn maintain(
             }
         };
         progress.finish_step(format_args!(
-            "{} files, {} compacted into {}, checkpoint {:?}, {} old log files removed, {} files vacuumed",
+            "{} files, {} ({} KiB) compacted into {}, checkpoint {:?}, {} old log files removed, {} files vacuumed",
             report.files_before,
             report.files_compacted,
+            report.bytes_compacted / 1024,
             report.files_written,
             report.checkpoint_version,
             report.logs_removed,
@@ -174,7 +183,10 @@ async fn maintain_table(
     options: &MaintainOptions,
 ) -> Result<TableReport, MaintainError> {
     let MaintainOptions {
-        dry_run, progress, ..
+        dry_run,
+        progress,
+        compact_below,
+        ..
     } = options;
     let dry_run = *dry_run;
     let err = |what: &'static str| {
@@ -196,23 +208,27 @@ async fn maintain_table(
     let table = if dry_run {
         table
     } else {
-        let target = NonZeroU64::new(config.target_file_size_mb.max(1) * 1024 * 1024)
-            .unwrap_or(NonZeroU64::MIN);
+        let target = compact_below.unwrap_or_else(|| target_file_size(config));
         progress.phase("compacting");
         let (table, metrics) = table
             .optimize()
             .with_target_size(target)
+            .into_future()
+            .instrument(phase("compact"))
             .await
             .map_err(err("compacting"))?;
         report.files_compacted = metrics.num_files_removed;
         report.files_written = metrics.num_files_added;
+        report.bytes_compacted = u64::try_from(metrics.files_removed.total_size).unwrap_or(0);
         progress.phase("writing a checkpoint");
         create_checkpoint(&table, None)
+            .instrument(phase("checkpoint"))
             .await
             .map_err(err("writing a checkpoint"))?;
         report.checkpoint_version = table.version().map(|v| v as i64);
         progress.phase("removing expired log files");
         report.logs_removed = cleanup_metadata(&table, None)
+            .instrument(phase("cleanup_log"))
             .await
             .map_err(err("removing expired log files"))?;
         table
@@ -232,12 +248,31 @@ async fn maintain_table(
         .with_mode(plan.mode)
         .with_retention_period(chrono::Duration::hours(plan.retention_hours as i64))
         .with_dry_run(dry_run)
+        .into_future()
+        .instrument(phase("vacuum"))
         .await
         .map_err(err("vacuuming"))?;
     report.vacuum_retention_hours = Some(plan.retention_hours);
     report.files_vacuumed = metrics.files_deleted.len();
     report.retention_raised_by = plan.raised_by;
     Ok(report)
+}
+
+/// `maintain.target_file_size_mb` in bytes.
+pub fn target_file_size(config: &MaintainConfig) -> NonZeroU64 {
+    NonZeroU64::new(
+        config
+            .target_file_size_mb
+            .max(1)
+            .saturating_mul(1024 * 1024),
+    )
+    .unwrap_or(NonZeroU64::MIN)
+}
+
+/// A span around one part of a table's maintenance; with `log.span_timings` its close says how
+/// long it took.
+fn phase(name: &'static str) -> tracing::Span {
+    info_span!("maintain_phase", phase = name)
 }
 
 /// A configured vacuum retention below a table's `delta.deletedFileRetentionDuration` is refused

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use tweetlake_core::config::{Config, LakeConfig};
@@ -16,7 +17,9 @@ use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::DeltaTable;
 use tweetlake_core::{Lake, Layer, TableName};
-use tweetlake_maintain::{maintain, MaintainError, MaintainOptions};
+use tweetlake_maintain::{
+    maintain, target_file_size, CompactionTiers, MaintainError, MaintainOptions, TableReport,
+};
 
 fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![Field::new(
@@ -304,4 +307,94 @@ async fn a_failing_table_leaves_the_others_maintained() {
         rows(&table(&lake, Layer::Silver, "tweets").await).await,
         (30, (0..30).sum())
     );
+}
+
+/// Ids spread over 40 bits, so each file of a thousand is about 8 KB whatever the compression.
+fn scattered(ids: std::ops::Range<i64>) -> RecordBatch {
+    let batch = batch(ids);
+    let spread = batch
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .iter()
+        .map(|id| (id.unwrap() as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 24)
+        .map(|id| id as i64);
+    RecordBatch::try_new(
+        batch.schema(),
+        vec![Arc::new(Int64Array::from_iter_values(spread))],
+    )
+    .unwrap()
+}
+
+/// `run`'s compactions merge in size tiers: a table that grows by a few small files between
+/// compactions is not rewritten whole each time, as merging everything below the target does,
+/// and no row is lost or doubled either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tiered_compactions_rewrite_what_arrived_not_the_whole_table() {
+    const KIB: u64 = 1024;
+    let dir = tempfile::tempdir().unwrap();
+    let (mut config, lake) = lake_at(dir.path(), 168);
+    config.maintain.vacuum = false;
+    config.maintain.target_file_size_mb = 1;
+    let first = NonZeroU64::new(32 * KIB).unwrap();
+    let tiers = CompactionTiers::new(first, target_file_size(&config.maintain));
+    let tiered = TableName::new(Layer::Silver, "tweets");
+    let whole = TableName::new(Layer::Bronze, "tweets");
+    let compact = |name: &TableName, below: Option<NonZeroU64>| {
+        let options = MaintainOptions {
+            tables: vec![name.clone()],
+            compact_below: below,
+            ..Default::default()
+        };
+        let config = config.maintain.clone();
+        let lake = &lake;
+        async move {
+            let mut reports = maintain(&config, lake, &options).await.unwrap();
+            let report: TableReport = reports.pop().unwrap();
+            assert_eq!(report.error, None);
+            report
+        }
+    };
+    let (mut tiered_bytes, mut whole_bytes) = (Vec::new(), Vec::new());
+    let mut files = 0;
+    for round in 0..20u64 {
+        for name in [&tiered, &whole] {
+            let mut t = table(&lake, name.layer, &name.table).await;
+            for i in 0..3 {
+                let start = (round as i64 * 3 + i) * 1000;
+                t = t.write(vec![scattered(start..start + 1000)]).await.unwrap();
+            }
+        }
+        let report = compact(&tiered, Some(tiers.below(round))).await;
+        tiered_bytes.push(report.bytes_compacted);
+        files = report.files_before;
+        whole_bytes.push(compact(&whole, None).await.bytes_compacted);
+        let want = rows(&table(&lake, Layer::Bronze, "tweets").await).await;
+        assert_eq!(want.0, (round as usize + 1) * 3000);
+        assert_eq!(
+            rows(&table(&lake, Layer::Silver, "tweets").await).await,
+            want
+        );
+        // Rounds of the first tier merge what arrived since the last round, never more than
+        // the tier.
+        if tiers.below(round) == first {
+            assert!(
+                tiered_bytes[round as usize] <= first.get(),
+                "{tiered_bytes:?}"
+            );
+        }
+    }
+    // Merging everything below the target rewrote the whole table in the last round (20 rounds
+    // of ~27 KB); the tiers rewrote what arrived, and now and then a tier's worth.
+    let last = whole_bytes.last().copied().unwrap();
+    assert!(last > 400 * KIB, "{whole_bytes:?}");
+    let (tiered_total, whole_total): (u64, u64) =
+        (tiered_bytes.iter().sum(), whole_bytes.iter().sum());
+    assert!(
+        tiered_total * 3 < whole_total,
+        "{tiered_bytes:?} {whole_bytes:?}"
+    );
+    // And the files stay few: fewer than a tier's factor per tier.
+    assert!(files <= 16, "{files} files");
 }

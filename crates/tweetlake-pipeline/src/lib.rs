@@ -18,6 +18,7 @@
 //! ```
 
 use std::future::Future;
+use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -27,6 +28,7 @@ use tokio::sync::{watch, Notify};
 use tracing::{error, info, info_span, Instrument};
 use tweetlake_core::config::{Config, MaintainConfig};
 use tweetlake_core::{Lake, Progress, ProgressOutput};
+use tweetlake_maintain::CompactionTiers;
 use tweetlake_silver::Promoter;
 
 mod schedule;
@@ -297,6 +299,12 @@ async fn maintenance(
     counters: Arc<Counters>,
 ) {
     let mut clock = MaintenanceClock::new(&config.run);
+    let tiers = CompactionTiers::new(
+        NonZeroU64::new(config.run.compact_first_tier_kb.saturating_mul(1024))
+            .unwrap_or(NonZeroU64::MIN),
+        tweetlake_maintain::target_file_size(&config.maintain),
+    );
+    let mut compactions = 0u64;
     let mut asked = Instant::now();
     loop {
         tokio::select! {
@@ -307,9 +315,10 @@ async fn maintenance(
         let due = clock.due(now.hour(), now.date_naive(), asked.elapsed());
         asked = Instant::now();
         let Some(due) = due else { continue };
-        let (section, what, done, failed) = match due {
+        let (section, compact_below, what, done, failed) = match due {
             Due::Maintain => (
                 config.maintain.clone(),
+                None,
                 "maintenance",
                 &counters.maintenances,
                 &counters.failed_maintenances,
@@ -319,18 +328,24 @@ async fn maintenance(
                     vacuum: false,
                     ..config.maintain.clone()
                 },
+                Some(tiers.below(compactions)),
                 "compaction",
                 &counters.compactions,
                 &counters.failed_compactions,
             ),
         };
         let options = tweetlake_maintain::MaintainOptions {
+            compact_below,
             progress: Progress::new(what, ProgressOutput::Log),
             ..Default::default()
         };
+        let below_kib = compact_below.map(|b| b.get() / 1024);
         let maintained = tweetlake_maintain::maintain(&section, &lake, &options)
-            .instrument(info_span!("maintenance", what))
+            .instrument(info_span!("maintenance", what, below_kib))
             .await;
+        if due == Due::Compact {
+            compactions += 1;
+        }
         // The next interval counts from the end of this run.
         asked = Instant::now();
         done.fetch_add(1, Ordering::Relaxed);

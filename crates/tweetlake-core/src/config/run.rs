@@ -26,6 +26,12 @@ pub struct RunConfig {
     /// it meets: at 100 tweets/s, p95 tweet → silver over ten minutes was 15.8 s compacting every
     /// 600 s and 10.0 s every 60 s (docs/benchmarks.md).
     pub compact_every_seconds: u64,
+    /// Most of those compactions merge only files below this size; every 8th merges files below
+    /// 8 times that, every 64th below 64 times, and so on up to `maintain.target_file_size_mb`
+    /// (the first compaction after `run` starts, too). A file is so rewritten about once per
+    /// tier, where merging every file below the target each time rewrites a growing partition
+    /// whole every minute until it reaches the target.
+    pub compact_first_tier_kb: u64,
     /// Serve the Postgres endpoint and the dashboard ([serve]) too.
     pub serve: bool,
 }
@@ -38,6 +44,7 @@ impl Default for RunConfig {
             maintain_hour_utc: 3,
             maintain_every_seconds: 0,
             compact_every_seconds: 60,
+            compact_first_tier_kb: 4096,
             serve: true,
         }
     }
@@ -47,6 +54,9 @@ impl RunConfig {
     pub fn validate(&self) -> Result<(), KeyError> {
         if self.promote_every_seconds == 0 {
             return Err(KeyError::of("run.promote_every_seconds", "must be above 0"));
+        }
+        if self.compact_first_tier_kb == 0 {
+            return Err(KeyError::of("run.compact_first_tier_kb", "must be above 0"));
         }
         if self.maintain_hour_utc > 23 {
             return Err(KeyError::of("run.maintain_hour_utc", "must be 0 to 23"));
