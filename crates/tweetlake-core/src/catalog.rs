@@ -7,9 +7,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use deltalake::datafusion::prelude::SessionContext;
 use deltalake::delta_datafusion::DeltaSessionContext;
-use deltalake::logstore::object_store::ListResult;
+use deltalake::logstore::object_store::{ListResult, ObjectStoreExt as _};
 use deltalake::logstore::ObjectStoreRef;
 use deltalake::{DeltaTable, DeltaTableBuilder, Path};
+use futures::StreamExt as _;
 use tracing::{debug, Instrument as _};
 
 use crate::delta::{exists, open_table, reopen_latest};
@@ -251,6 +252,22 @@ pub async fn list_folder(
     Ok(Some((store, listing)))
 }
 
+/// Whether `<name>/_delta_log` holds a Delta log. The files every table has are asked for first:
+/// `_last_checkpoint` once it has a checkpoint (log cleanup removes commits only behind one),
+/// else its first commit. Listing the folder instead reads every file of the log, tens of
+/// thousands a day for a table that commits every second, and this runs every round of `run`.
+async fn has_delta_log(store: &ObjectStoreRef, name: &str) -> bool {
+    for marker in ["_last_checkpoint", "00000000000000000000.json"] {
+        let path = Path::from(format!("{name}/_delta_log/{marker}"));
+        if store.head(&path).await.is_ok() {
+            return true;
+        }
+    }
+    // A log some other writer left without either: its first entry says there is one.
+    let log = Path::from(format!("{name}/_delta_log"));
+    matches!(store.list(Some(&log)).next().await, Some(Ok(_)))
+}
+
 /// Every Delta table of every layer, in layer then name order.
 async fn lake_tables(lake: &Lake) -> Result<Vec<TableName>, CoreError> {
     let mut out = Vec::new();
@@ -273,15 +290,76 @@ async fn list_tables(lake: &Lake, layer: Layer) -> Result<Vec<String>, CoreError
         let Some(name) = dir.filename().map(str::to_string) else {
             continue;
         };
-        let log = Path::from(format!("{name}/_delta_log"));
-        let has_log = store
-            .list_with_delimiter(Some(&log))
-            .await
-            .is_ok_and(|l| !l.objects.is_empty());
-        if has_log {
+        if has_delta_log(&store, &name).await {
             names.push(name);
         }
     }
     names.sort();
     Ok(names)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::LakeConfig;
+    use deltalake::arrow::array::{Int64Array, RecordBatch};
+    use deltalake::arrow::datatypes::{DataType, Field, Schema};
+    use deltalake::checkpoints::create_checkpoint;
+
+    async fn commits(lake: &Lake, table: &str, n: i64) -> DeltaTable {
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let mut delta = open_table(&lake.table_url(Layer::Gold, table), &Default::default())
+            .await
+            .unwrap();
+        for i in 0..n {
+            let batch =
+                RecordBatch::try_new(schema.clone(), vec![Arc::new(Int64Array::from(vec![i]))])
+                    .unwrap();
+            delta = delta.write(vec![batch]).await.unwrap();
+        }
+        delta
+    }
+
+    /// Tables are found by the files a log has, not by listing it: a table whose first commits
+    /// log cleanup removed behind a checkpoint, and one some other writer left with neither a
+    /// first commit nor `_last_checkpoint`, are tables; an empty log folder is not.
+    #[tokio::test]
+    async fn tables_are_found_by_their_logs_whatever_cleanup_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::from_config(
+            &LakeConfig {
+                root: format!("file://{}", dir.path().display()),
+                ..Default::default()
+            },
+            dir.path(),
+        )
+        .unwrap();
+        let log = |table: &str, file: &str| {
+            dir.path()
+                .join("gold")
+                .join(table)
+                .join("_delta_log")
+                .join(file)
+        };
+        commits(&lake, "fresh", 1).await;
+        let cleaned = commits(&lake, "cleaned", 3).await;
+        create_checkpoint(&cleaned, None).await.unwrap();
+        std::fs::remove_file(log("cleaned", "00000000000000000000.json")).unwrap();
+        let foreign = commits(&lake, "foreign", 3).await;
+        create_checkpoint(&foreign, None).await.unwrap();
+        std::fs::remove_file(log("foreign", "00000000000000000000.json")).unwrap();
+        std::fs::remove_file(log("foreign", "_last_checkpoint")).unwrap();
+        std::fs::create_dir_all(log("empty", "")).unwrap();
+        std::fs::create_dir_all(dir.path().join("gold/no_log")).unwrap();
+
+        let catalog = LakeCatalog::discover(&lake).await.unwrap();
+        let names: Vec<String> = catalog.names().map(|n| n.table.clone()).collect();
+        assert_eq!(names, ["cleaned", "foreign", "fresh"]);
+        assert_eq!(
+            catalog
+                .get(&TableName::new(Layer::Gold, "cleaned"))
+                .and_then(DeltaTable::version),
+            Some(2)
+        );
+    }
 }
