@@ -44,7 +44,7 @@ impl CompactionTiers {
         }
         let mut below = self.first;
         let mut every = TIER_FACTOR;
-        while below < self.target && round % every == 0 {
+        while below < self.target && round.is_multiple_of(every) {
             below = below.saturating_mul(nonzero(TIER_FACTOR)).min(self.target);
             let Some(next) = every.checked_mul(TIER_FACTOR) else {
                 break;

@@ -387,6 +387,9 @@ async fn tiered_compactions_rewrite_what_arrived_not_the_whole_table() {
     }
     // Merging everything below the target rewrote the whole table in the last round (20 rounds
     // of ~27 KB); the tiers rewrote what arrived, and now and then a tier's worth.
+    eprintln!(
+        "bytes compacted per round, tiered {tiered_bytes:?}, below the target {whole_bytes:?}"
+    );
     let last = whole_bytes.last().copied().unwrap();
     assert!(last > 400 * KIB, "{whole_bytes:?}");
     let (tiered_total, whole_total): (u64, u64) =
