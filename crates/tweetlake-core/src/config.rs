@@ -363,6 +363,11 @@ fn describe_origin(file: Option<&Path>, overrides: &[String]) -> String {
     parts.join(" + ")
 }
 
+/// `value` units of `unit` bytes, at least one byte (validation refuses 0 where it matters).
+fn nonzero_bytes(value: u64, unit: u64) -> std::num::NonZeroU64 {
+    std::num::NonZeroU64::new(value.saturating_mul(unit)).unwrap_or(std::num::NonZeroU64::MIN)
+}
+
 mod bronze;
 pub use bronze::{BronzeConfig, BronzeTableConfig, FlushConfig, OutputFormat};
 mod duration;

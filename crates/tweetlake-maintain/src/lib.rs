@@ -208,7 +208,7 @@ async fn maintain_table(
     let table = if dry_run {
         table
     } else {
-        let target = compact_below.unwrap_or_else(|| target_file_size(config));
+        let target = compact_below.unwrap_or_else(|| config.target_file_size_bytes());
         progress.phase("compacting");
         let (table, metrics) = table
             .optimize()
@@ -256,17 +256,6 @@ async fn maintain_table(
     report.files_vacuumed = metrics.files_deleted.len();
     report.retention_raised_by = plan.raised_by;
     Ok(report)
-}
-
-/// `maintain.target_file_size_mb` in bytes.
-pub fn target_file_size(config: &MaintainConfig) -> NonZeroU64 {
-    NonZeroU64::new(
-        config
-            .target_file_size_mb
-            .max(1)
-            .saturating_mul(1024 * 1024),
-    )
-    .unwrap_or(NonZeroU64::MIN)
 }
 
 /// A span around one part of a table's maintenance; with `log.span_timings` its close says how

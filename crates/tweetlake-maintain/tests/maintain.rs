@@ -17,9 +17,7 @@ use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::DeltaTable;
 use tweetlake_core::{Lake, Layer, TableName};
-use tweetlake_maintain::{
-    maintain, target_file_size, CompactionTiers, MaintainError, MaintainOptions, TableReport,
-};
+use tweetlake_maintain::{maintain, CompactionTiers, MaintainError, MaintainOptions, TableReport};
 
 fn batch(ids: std::ops::Range<i64>) -> RecordBatch {
     let schema = Arc::new(Schema::new(vec![Field::new(
@@ -338,7 +336,7 @@ async fn tiered_compactions_rewrite_what_arrived_not_the_whole_table() {
     config.maintain.vacuum = false;
     config.maintain.target_file_size_mb = 1;
     let first = NonZeroU64::new(32 * KIB).unwrap();
-    let tiers = CompactionTiers::new(first, target_file_size(&config.maintain));
+    let tiers = CompactionTiers::new(first, config.maintain.target_file_size_bytes());
     let tiered = TableName::new(Layer::Silver, "tweets");
     let whole = TableName::new(Layer::Bronze, "tweets");
     let compact = |name: &TableName, below: Option<NonZeroU64>| {

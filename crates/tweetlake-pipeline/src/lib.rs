@@ -18,7 +18,6 @@
 //! ```
 
 use std::future::Future;
-use std::num::NonZeroU64;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -300,9 +299,8 @@ async fn maintenance(
 ) {
     let mut clock = MaintenanceClock::new(&config.run);
     let tiers = CompactionTiers::new(
-        NonZeroU64::new(config.run.compact_first_tier_kb.saturating_mul(1024))
-            .unwrap_or(NonZeroU64::MIN),
-        tweetlake_maintain::target_file_size(&config.maintain),
+        config.run.compact_first_tier_bytes(),
+        config.maintain.target_file_size_bytes(),
     );
     let mut compactions = 0u64;
     let mut asked = Instant::now();

@@ -1,8 +1,10 @@
 //! `[maintain]`: compaction, checkpoints, log cleanup and vacuum of every lake table.
 
+use std::num::NonZeroU64;
+
 use serde::{Deserialize, Serialize};
 
-use super::KeyError;
+use super::{nonzero_bytes, KeyError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -28,6 +30,11 @@ impl Default for MaintainConfig {
 }
 
 impl MaintainConfig {
+    /// `target_file_size_mb` in bytes.
+    pub fn target_file_size_bytes(&self) -> NonZeroU64 {
+        nonzero_bytes(self.target_file_size_mb, 1024 * 1024)
+    }
+
     pub fn validate(&self) -> Result<(), KeyError> {
         if self.target_file_size_mb == 0 {
             return Err(KeyError::of(

@@ -1,8 +1,10 @@
 //! `[run]`: the all-in-one `tweetlake run` for small deployments.
 
+use std::num::NonZeroU64;
+
 use serde::{Deserialize, Serialize};
 
-use super::KeyError;
+use super::{nonzero_bytes, KeyError};
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -51,6 +53,11 @@ impl Default for RunConfig {
 }
 
 impl RunConfig {
+    /// `compact_first_tier_kb` in bytes.
+    pub fn compact_first_tier_bytes(&self) -> NonZeroU64 {
+        nonzero_bytes(self.compact_first_tier_kb, 1024)
+    }
+
     pub fn validate(&self) -> Result<(), KeyError> {
         if self.promote_every_seconds == 0 {
             return Err(KeyError::of("run.promote_every_seconds", "must be above 0"));
