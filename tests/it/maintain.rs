@@ -201,3 +201,100 @@ fn maintenance_between_promotions_changes_no_result() {
         "the deletes reach silver: {incremental:?}"
     );
 }
+
+/// Sets every `_delta_log` file under `dir` `days` into the past, as if written then.
+fn age_logs(dir: &Path, days: u64) -> usize {
+    let then = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+    let mut aged = 0;
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else if folder.ends_with("_delta_log") {
+                let file = std::fs::File::options().write(true).open(&path).unwrap();
+                file.set_modified(then).unwrap();
+                aged += 1;
+            }
+        }
+    }
+    aged
+}
+
+/// The log files `maintain`'s report says it removed from `table`.
+fn logs_removed(report: &str, table: &str) -> u64 {
+    report
+        .lines()
+        .filter(|l| l.starts_with(&format!("{table}: ")))
+        .filter_map(|l| {
+            l.split(" expired log files removed")
+                .next()?
+                .rsplit(' ')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
+        .sum()
+}
+
+/// Silver stops (a broken timer) while ingest goes on for longer than Delta keeps its log, and
+/// maintenance runs every night meanwhile. When silver comes back, bronze's log still holds every
+/// commit silver has not read: each tweet reaches silver once and gold equals the truth, while the
+/// commits every layer has read are cleaned up as before.
+#[test]
+fn a_layer_stopped_past_the_log_retention_resumes_exactly() {
+    let svc = Services::broker();
+    svc.topic("tweets", 3);
+    let work = tempfile::tempdir().unwrap();
+    let dir = work.path();
+    let truth = dir.join("truth.csv");
+    let broker = svc.broker.as_str();
+    let ingest = || {
+        run_ok(
+            small_files(dir)
+                .args(["--bootstrap-servers", broker])
+                .args(["ingest", "--until-caught-up"]),
+        )
+    };
+    let promote = |layer: &str| run_ok(small_files(dir).args(["promote", layer]));
+
+    produce_batch(dir, broker, 1, "2026-11-30T10:00:00Z", &truth);
+    ingest();
+    promote("silver");
+    promote("gold");
+    run_ok(small_files(dir).arg("maintain"));
+
+    // Silver stops. Bronze grows, and its log outlives Delta's 30-day retention.
+    produce_batch(dir, broker, 2, "2026-11-30T14:00:00Z", &truth);
+    ingest();
+    assert!(age_logs(&dir.join("lake"), 40) > 10);
+    // Ingest goes on committing (Delta's writers clean the log after a commit by default), and
+    // the nights' maintenance runs.
+    produce_batch(dir, broker, 3, "2026-11-30T18:00:00Z", &truth);
+    ingest();
+    let night = run_ok(small_files(dir).arg("maintain"));
+    // What every reader has read is cleaned: bronze's commits up to what silver consumed, and
+    // the quarantine's (no layer reads it) up to its checkpoint.
+    assert!(logs_removed(&night, "bronze.tweets") > 0, "{night}");
+    assert!(
+        logs_removed(&night, "bronze.tweets_quarantine") > 0,
+        "{night}"
+    );
+
+    // Silver resumes: batches 2 and 3 once, the compacted batch 1 not again.
+    promote("silver");
+    promote("gold");
+    let check = run_python_reader(
+        "gold_check.py",
+        &[
+            dir.join("lake").display().to_string(),
+            truth.display().to_string(),
+        ],
+    );
+    assert_eq!(check["truth_equal"], true, "{check}");
+    for (model, result) in check["models"].as_object().unwrap() {
+        assert_eq!(result["equal"], true, "gold.{model} differs: {result}");
+    }
+    assert_no_side_row_twice(dir);
+}

@@ -18,7 +18,6 @@ use rdkafka::{Offset, TopicPartitionList};
 use tweetlake_core::config::OutputFormat;
 use tweetlake_core::delta::{app_txn_version, exists, open_table};
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
-use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::txn::Consumer as TxnConsumer;
@@ -169,7 +168,7 @@ pub async fn reset_offsets(
             .write(vec![RecordBatch::new_empty(empty)])
             .with_save_mode(SaveMode::Append)
             .with_commit_properties(
-                CommitProperties::default()
+                tweetlake_core::delta::commit_properties()
                     .with_application_transactions(txns.clone())
                     .with_metadata(metadata),
             )

@@ -337,6 +337,7 @@ async fn maintain(
         dry_run,
         // By hand or at night: everything below maintain.target_file_size_mb.
         compact_below: None,
+        keep_logs: false,
         progress: Progress::new("maintain", output),
     };
     let reports = tweetlake_maintain::maintain(&config.maintain, lake, &options)

@@ -1,5 +1,6 @@
-//! Opening Delta tables, reading the application transactions that carry Kafka offsets and
-//! consumed versions, and reading the data files two versions differ by.
+//! Opening Delta tables, what every commit asks of Delta, reading the application transactions
+//! that carry Kafka offsets and consumed versions, and reading the data files two versions differ
+//! by.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -8,6 +9,7 @@ use deltalake::arrow::array::RecordBatch;
 use deltalake::arrow::compute::cast;
 use deltalake::arrow::datatypes::{DataType, Schema};
 use deltalake::arrow::error::ArrowError;
+use deltalake::kernel::transaction::CommitProperties;
 use deltalake::logstore::object_store::ObjectStoreExt as _;
 use deltalake::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use deltalake::parquet::arrow::ProjectionMask;
@@ -26,11 +28,50 @@ pub use commits::data_changes;
 pub const CHECKPOINT_INTERVAL: u32 = 10;
 
 /// Table properties of every table tweetlake creates, beside any of the table's own.
+/// `delta.enableExpiredLogCleanup` off: Delta's cleanup after a commit (which delta-rs's
+/// compaction runs whatever its caller asks, and Spark at each checkpoint) removes commits a
+/// downstream layer has yet to read; maintenance cleans the log instead (see [`commit_properties`]).
 pub fn new_table_properties() -> Vec<(String, Option<String>)> {
-    vec![(
-        "delta.checkpointInterval".to_string(),
-        Some(CHECKPOINT_INTERVAL.to_string()),
-    )]
+    vec![
+        (
+            "delta.checkpointInterval".to_string(),
+            Some(CHECKPOINT_INTERVAL.to_string()),
+        ),
+        (
+            "delta.enableExpiredLogCleanup".to_string(),
+            Some("false".to_string()),
+        ),
+    ]
+}
+
+/// `table` with each of [`new_table_properties`] it lacks (a table created before the property
+/// joined them), set in one commit; a property the table has, whatever its value, stays as it is.
+pub async fn add_missing_table_properties(
+    table: DeltaTable,
+) -> Result<DeltaTable, DeltaTableError> {
+    let configuration = table.snapshot()?.metadata().configuration().clone();
+    let missing: HashMap<String, String> = new_table_properties()
+        .into_iter()
+        .filter(|(key, _)| !configuration.contains_key(key))
+        .filter_map(|(key, value)| Some((key, value?)))
+        .collect();
+    if missing.is_empty() {
+        return Ok(table);
+    }
+    table
+        .set_tbl_properties()
+        .with_properties(missing)
+        .with_commit_properties(commit_properties())
+        .await
+}
+
+/// What every commit tweetlake writes asks of Delta: a checkpoint at the table's interval, and no
+/// log cleanup. Delta's hook after a commit would list the table's whole log (30 days of a commit
+/// a second: millions of files, on S3 thousands of LIST requests per commit) and remove the
+/// commits older than `delta.logRetentionDuration` whatever a downstream layer has yet to read.
+/// Maintenance removes them instead, keeping what each layer still reads (tweetlake-maintain).
+pub fn commit_properties() -> CommitProperties {
+    CommitProperties::default().with_cleanup_expired_logs(Some(false))
 }
 
 /// Opens the table at `url`, or returns an unloaded handle when no table exists there yet.
@@ -277,5 +318,88 @@ mod tests {
             .unwrap();
         let still = reopen_latest(Some(unloaded), &url, &none).await.unwrap();
         assert_eq!(still.version(), Some(0));
+    }
+
+    fn log_files(dir: &std::path::Path) -> usize {
+        std::fs::read_dir(dir.join("_delta_log")).unwrap().count()
+    }
+
+    fn age_log(dir: &std::path::Path, days: u64) {
+        let then = std::time::SystemTime::now() - std::time::Duration::from_secs(days * 86_400);
+        for entry in std::fs::read_dir(dir.join("_delta_log")).unwrap() {
+            let file = std::fs::File::options()
+                .write(true)
+                .open(entry.unwrap().path())
+                .unwrap();
+            file.set_modified(then).unwrap();
+        }
+    }
+
+    /// Delta's cleanup after a commit (what delta-rs's compaction runs whatever its caller asks)
+    /// removes a month-old log below the checkpoint; once maintenance has added the property that
+    /// turns it off, the same commit removes nothing. A property the table has keeps its value.
+    #[tokio::test]
+    async fn tables_from_before_the_log_property_get_it_and_keep_their_own() {
+        let dir = tempfile::tempdir().unwrap();
+        let (control, upgraded) = (dir.path().join("control"), dir.path().join("upgraded"));
+        for path in [&control, &upgraded] {
+            let url = Url::from_directory_path(path).unwrap();
+            for n in 0..11 {
+                let table = append(&url, &[n]).await;
+                if n == 10 {
+                    deltalake::checkpoints::create_checkpoint(&table, None)
+                        .await
+                        .unwrap();
+                }
+            }
+            age_log(path, 40);
+        }
+        let open = |path: &std::path::Path| {
+            let url = Url::from_directory_path(path).unwrap();
+            async move { open_table(&url, &HashMap::new()).await.unwrap() }
+        };
+        let table = add_missing_table_properties(open(&upgraded).await)
+            .await
+            .unwrap();
+        let config = table.snapshot().unwrap().metadata().configuration().clone();
+        assert_eq!(config["delta.enableExpiredLogCleanup"], "false");
+        assert_eq!(config["delta.checkpointInterval"], "10");
+        // 11 commits, a checkpoint and `_last_checkpoint`, and the properties' commit.
+        assert_eq!(log_files(&upgraded), 14);
+
+        let url = Url::from_directory_path(&control).unwrap();
+        append(&url, &[11]).await;
+        assert_eq!(
+            log_files(&control),
+            4,
+            "Delta's own cleanup kept v10, its checkpoint and v11"
+        );
+        let url = Url::from_directory_path(&upgraded).unwrap();
+        append(&url, &[11]).await;
+        assert_eq!(log_files(&upgraded), 15, "the month-old log stays");
+
+        // A table's own value stays; only what it lacks is added.
+        let own = dir.path().join("own");
+        let url = Url::from_directory_path(&own).unwrap();
+        let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+        let batch =
+            RecordBatch::try_new(schema, vec![Arc::new(Int64Array::from(vec![1i64]))]).unwrap();
+        let table = open_table(&url, &HashMap::new())
+            .await
+            .unwrap()
+            .write(vec![batch])
+            .with_configuration(vec![("delta.checkpointInterval", Some("5"))])
+            .await
+            .unwrap();
+        let table = add_missing_table_properties(table).await.unwrap();
+        let config = table.snapshot().unwrap().metadata().configuration().clone();
+        assert_eq!(config["delta.checkpointInterval"], "5");
+        assert_eq!(config["delta.enableExpiredLogCleanup"], "false");
+        let unchanged = add_missing_table_properties(table).await.unwrap();
+        assert_eq!(
+            unchanged.version(),
+            Some(1),
+            "nothing left to add, no commit"
+        );
     }
 }

@@ -1,14 +1,15 @@
 //! Table maintenance for every layer: compaction to a target file size (commits that say they
-//! change no data), checkpoints, expired-log cleanup, and a vacuum whose retention is raised to
-//! keep every file a downstream layer (silver over bronze, gold over silver and gold) may still read.
+//! change no data), checkpoints, and a log cleanup and a vacuum that keep every commit and file a
+//! downstream layer (silver over bronze, gold over silver and gold) may still read.
 
 use std::future::IntoFuture as _;
 use std::num::NonZeroU64;
+use std::time::Duration;
 
 use tracing::{info_span, warn, Instrument};
 use tweetlake_core::config::MaintainConfig;
 use tweetlake_core::delta::app_txn_version;
-use tweetlake_core::deltalake::checkpoints::{cleanup_metadata, create_checkpoint};
+use tweetlake_core::deltalake::checkpoints::{cleanup_expired_logs_for, create_checkpoint};
 use tweetlake_core::deltalake::logstore::object_store::ObjectStoreExt as _;
 use tweetlake_core::deltalake::table::config::TablePropertiesExt as _;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError, Path};
@@ -16,9 +17,11 @@ use tweetlake_core::tables::{readers_of, Reader, TableName};
 use tweetlake_core::{retry_on_conflict, Lake, LakeCatalog, Progress};
 
 mod compaction_tiers;
+mod log_cleanup;
 mod vacuum_plan;
 
 pub use compaction_tiers::{CompactionTiers, TIER_FACTOR};
+pub use log_cleanup::{log_cleanup_plan, LogCleanupPlan};
 pub use vacuum_plan::{furthest_behind, vacuum_plan, Lag, VacuumPlan};
 
 #[derive(Debug, thiserror::Error)]
@@ -45,6 +48,9 @@ pub struct MaintainOptions {
     /// Merge only files below this size, into files of at most this size (`run`'s compactions,
     /// see [`CompactionTiers`]); `maintain.target_file_size_mb` when not set.
     pub compact_below: Option<NonZeroU64>,
+    /// Leave the log cleanup to a later maintenance: it lists the table's whole log, too much for
+    /// `run`'s compaction every minute (its daily maintenance cleans).
+    pub keep_logs: bool,
     /// Where each table's progress is shown.
     pub progress: Progress,
 }
@@ -186,6 +192,7 @@ async fn maintain_table(
         dry_run,
         progress,
         compact_below,
+        keep_logs,
         ..
     } = options;
     let dry_run = *dry_run;
@@ -208,11 +215,18 @@ async fn maintain_table(
     let table = if dry_run {
         table
     } else {
+        // Delta's log cleanup after a commit (which the compaction below runs whatever it is
+        // asked) would remove commits a reader has yet to read; tables from before it was
+        // turned off get the property now.
+        let table = tweetlake_core::delta::add_missing_table_properties(table)
+            .await
+            .map_err(err("setting the table's properties"))?;
         let target = compact_below.unwrap_or_else(|| config.target_file_size_bytes());
         progress.phase("compacting");
         let (table, metrics) = table
             .optimize()
             .with_target_size(target)
+            .with_commit_properties(tweetlake_core::delta::commit_properties())
             .into_future()
             .instrument(phase("compact"))
             .await
@@ -226,13 +240,40 @@ async fn maintain_table(
             .await
             .map_err(err("writing a checkpoint"))?;
         report.checkpoint_version = table.version().map(|v| v as i64);
-        progress.phase("removing expired log files");
-        report.logs_removed = cleanup_metadata(&table, None)
-            .instrument(phase("cleanup_log"))
-            .await
-            .map_err(err("removing expired log files"))?;
         table
     };
+    let current = table.version().map(|v| v as i64).unwrap_or(-1);
+    let lag = furthest_reader(catalog, consumers, current).await?;
+    if !dry_run && !keep_logs {
+        progress.phase("removing expired log files");
+        let retention = match config.log_retention_hours {
+            Some(hours) => Duration::from_secs(hours.saturating_mul(3600)),
+            None => table
+                .snapshot()
+                .map_err(err("reading the table's properties"))?
+                .table_config()
+                .log_retention_duration(),
+        };
+        let plan = log_cleanup_plan(
+            u64::try_from(current).unwrap_or(0),
+            lag.as_ref(),
+            retention,
+            chrono::Utc::now(),
+        );
+        let span = phase("cleanup_log");
+        if let Some(why) = &plan.held_by {
+            tracing::debug!(parent: &span, keep_from = plan.keep_from, "log kept: {why}");
+        }
+        report.logs_removed = cleanup_expired_logs_for(
+            plan.keep_from,
+            table.log_store().as_ref(),
+            plan.cutoff.timestamp_millis(),
+            None,
+        )
+        .instrument(span)
+        .await
+        .map_err(err("removing expired log files"))?;
+    }
     if !config.vacuum {
         return Ok(report);
     }
@@ -242,12 +283,13 @@ async fn maintain_table(
     // whose expired tombstones a checkpoint dropped) once older than the retention. While a
     // consumer lags, tombstones older than the table's own retention may already be gone from
     // the checkpoint, so the plan picks Lite mode (tombstones alone) then.
-    let plan = plan_vacuum(catalog, name, &table, consumers, configured).await?;
+    let plan = plan_vacuum(name, &table, lag.as_ref(), configured).await?;
     let (_, metrics) = table
         .vacuum()
         .with_mode(plan.mode)
         .with_retention_period(chrono::Duration::hours(plan.retention_hours as i64))
         .with_dry_run(dry_run)
+        .with_commit_properties(tweetlake_core::delta::commit_properties())
         .into_future()
         .instrument(phase("vacuum"))
         .await
@@ -289,16 +331,13 @@ fn check_retention(name: &TableName, table: &DeltaTable, hours: u64) -> Result<(
     Ok(())
 }
 
-/// The vacuum of `table`: its readers' consumed versions read, the furthest behind's first
-/// unconsumed commit dated, and [`vacuum_plan`] asked.
-async fn plan_vacuum(
+/// Of the readers of a table at version `current`, the one furthest behind: each one's consumed
+/// version read from its own table's transactions.
+async fn furthest_reader(
     catalog: &LakeCatalog,
-    name: &TableName,
-    table: &DeltaTable,
     consumers: &[Reader],
-    configured: u64,
-) -> Result<VacuumPlan, MaintainError> {
-    let current = table.version().map(|v| v as i64).unwrap_or(-1);
+    current: i64,
+) -> Result<Option<Lag>, MaintainError> {
     let mut consumed = Vec::new();
     for consumer in consumers {
         let Some(reader) = catalog.get(&consumer.table) else {
@@ -307,7 +346,18 @@ async fn plan_vacuum(
         let version = app_txn_version(reader, &consumer.app_id).await?;
         consumed.push((consumer.table.clone(), version));
     }
-    let Some(lag) = furthest_behind(consumed, current) else {
+    Ok(furthest_behind(consumed, current))
+}
+
+/// The vacuum of `table`: the furthest-behind reader's first unconsumed commit dated, and
+/// [`vacuum_plan`] asked.
+async fn plan_vacuum(
+    name: &TableName,
+    table: &DeltaTable,
+    lag: Option<&Lag>,
+    configured: u64,
+) -> Result<VacuumPlan, MaintainError> {
+    let Some(lag) = lag else {
         return Ok(vacuum_plan(configured, None));
     };
     let first_unconsumed = lag.consumed + 1;
@@ -325,7 +375,7 @@ async fn plan_vacuum(
             ),
         })?;
     let age_hours = (chrono::Utc::now() - meta.last_modified).num_hours();
-    let plan = vacuum_plan(configured, Some((&lag, age_hours)));
+    let plan = vacuum_plan(configured, Some((lag, age_hours)));
     if let Some(why) = &plan.raised_by {
         warn!(table = %name, hours = plan.retention_hours, "vacuum retention raised: {why}");
     }

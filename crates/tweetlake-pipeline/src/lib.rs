@@ -334,6 +334,9 @@ async fn maintenance(
         };
         let options = tweetlake_maintain::MaintainOptions {
             compact_below,
+            // A compaction every minute leaves the log to the daily maintenance: cleaning lists
+            // each table's whole log.
+            keep_logs: due == Due::Compact,
             progress: Progress::new(what, ProgressOutput::Log),
             ..Default::default()
         };

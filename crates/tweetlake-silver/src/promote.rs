@@ -420,11 +420,11 @@ impl Run {
     /// The run's metadata without the transaction: for the delete that precedes the merge, which
     /// must not mark the bronze version done on its own.
     fn commit_metadata_only(&self) -> CommitProperties {
-        CommitProperties::default().with_metadata(self.metadata.clone())
+        tweetlake_core::delta::commit_properties().with_metadata(self.metadata.clone())
     }
 
     fn commit_properties(&self) -> CommitProperties {
-        CommitProperties::default()
+        tweetlake_core::delta::commit_properties()
             .with_application_transactions(vec![self.txn.clone()])
             .with_metadata(self.metadata.clone())
     }

@@ -16,7 +16,6 @@ use tracing::{info_span, warn, Instrument};
 use tweetlake_core::delta::{app_txn_version, open_table};
 use tweetlake_core::deltalake::arrow::datatypes::SchemaRef;
 use tweetlake_core::deltalake::arrow::record_batch::RecordBatch;
-use tweetlake_core::deltalake::kernel::transaction::CommitProperties;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::protocol::SaveMode;
 use tweetlake_core::deltalake::{DeltaTable, DeltaTableError};
@@ -299,7 +298,7 @@ async fn write(
         .with_target_file_size(NonZeroU64::new(target_file_size))
         .with_writer_properties(parquet_properties().build())
         .with_commit_properties(
-            CommitProperties::default()
+            tweetlake_core::delta::commit_properties()
                 .with_application_transactions(txns)
                 .with_max_retries(15),
         );

@@ -17,6 +17,12 @@ pub struct MaintainConfig {
     pub vacuum_retention_hours: u64,
     /// Run vacuum at all (compaction, checkpoints and log cleanup always run).
     pub vacuum: bool,
+    /// Log cleanup removes commits older than this once a checkpoint covers them and every
+    /// downstream layer has read them; time travel reaches back this far. Not set: each table's
+    /// `delta.logRetentionDuration` (30 days unless set). A table written every second keeps
+    /// 86,400 commits a day, and a local lake lists its whole log folder when it brings a table
+    /// up to date, so a lake on local disk that `run` feeds for weeks wants a day or two here.
+    pub log_retention_hours: Option<u64>,
 }
 
 impl Default for MaintainConfig {
@@ -25,6 +31,7 @@ impl Default for MaintainConfig {
             target_file_size_mb: 128,
             vacuum_retention_hours: 168,
             vacuum: true,
+            log_retention_hours: None,
         }
     }
 }

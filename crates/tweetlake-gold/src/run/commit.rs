@@ -4,7 +4,7 @@
 use tweetlake_core::delta::exists;
 use tweetlake_core::deltalake::arrow::array::RecordBatch;
 use tweetlake_core::deltalake::datafusion::logical_expr::Expr;
-use tweetlake_core::deltalake::kernel::transaction::{CommitBuilder, CommitProperties};
+use tweetlake_core::deltalake::kernel::transaction::CommitBuilder;
 use tweetlake_core::deltalake::kernel::Transaction;
 use tweetlake_core::deltalake::operations::write::SchemaMode;
 use tweetlake_core::deltalake::protocol::{DeltaOperation, SaveMode};
@@ -37,7 +37,7 @@ pub(super) async fn record_consumed(
     };
     let snapshot = gold.snapshot().map_err(err)?;
     CommitBuilder::from(
-        CommitProperties::default()
+        tweetlake_core::delta::commit_properties()
             .with_application_transactions(consumed_txns(sources))
             .with_metadata(commit_metadata(model, "no window changed")),
     )
@@ -77,7 +77,7 @@ pub(super) async fn write(
     batches: Vec<RecordBatch>,
     predicate: Option<Expr>,
 ) -> Result<DeltaTable, GoldError> {
-    let props = CommitProperties::default()
+    let props = tweetlake_core::delta::commit_properties()
         .with_application_transactions(consumed_txns(sources))
         .with_metadata(commit_metadata(model, &describe(kind)));
     let mut builder = gold
