@@ -89,30 +89,81 @@ fn stream_event_totals(dir: &Path) -> serde_json::Value {
     )
 }
 
-#[test]
-fn maintenance_between_promotions_changes_no_result() {
-    let svc = Services::broker();
-    svc.topic("tweets", 3);
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path();
-    let truth = dir.join("truth.csv");
-    let broker = svc.broker.as_str();
-    let ingest = || {
+/// A lake in a temporary folder fed from a fresh broker, driven command by command as the timers
+/// would, with the generator's truth kept beside it.
+struct Deployment {
+    svc: Services,
+    work: tempfile::TempDir,
+}
+
+impl Deployment {
+    fn new() -> Self {
+        let svc = Services::broker();
+        svc.topic("tweets", 3);
+        Self {
+            svc,
+            work: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn dir(&self) -> &Path {
+        self.work.path()
+    }
+
+    fn truth(&self) -> std::path::PathBuf {
+        self.dir().join("truth.csv")
+    }
+
+    fn produce(&self, seed: u64, start: &str) {
+        produce_batch(self.dir(), &self.svc.broker, seed, start, &self.truth());
+    }
+
+    fn ingest(&self) -> String {
         run_ok(
-            small_files(dir)
-                .args(["--bootstrap-servers", broker])
+            small_files(self.dir())
+                .args(["--bootstrap-servers", &self.svc.broker])
                 .args(["ingest", "--until-caught-up"]),
         )
-    };
-    let promote = |layer: &str| run_ok(small_files(dir).args(["promote", layer]));
+    }
 
-    produce_batch(dir, broker, 1, "2026-11-30T10:00:00Z", &truth);
-    ingest();
+    fn promote(&self, layer: &str) -> String {
+        run_ok(small_files(self.dir()).args(["promote", layer]))
+    }
+
+    fn maintain(&self) -> String {
+        run_ok(small_files(self.dir()).arg("maintain"))
+    }
+
+    /// Gold equal to the truth by the independent checker, and no silver side row twice.
+    fn assert_exact(&self) {
+        let check = run_python_reader(
+            "gold_check.py",
+            &[
+                self.dir().join("lake").display().to_string(),
+                self.truth().display().to_string(),
+            ],
+        );
+        assert_eq!(check["truth_equal"], true, "{check}");
+        for (model, result) in check["models"].as_object().unwrap() {
+            assert_eq!(result["equal"], true, "gold.{model} differs: {result}");
+        }
+        assert_no_side_row_twice(self.dir());
+    }
+}
+
+#[test]
+fn maintenance_between_promotions_changes_no_result() {
+    let lake = Deployment::new();
+    let dir = lake.dir();
+    let promote = |layer: &str| lake.promote(layer);
+
+    lake.produce(1, "2026-11-30T10:00:00Z");
+    lake.ingest();
     promote("silver");
     promote("gold");
 
     // The night: every table compacted, checkpointed, vacuumed.
-    let night = run_ok(small_files(dir).arg("maintain"));
+    let night = lake.maintain();
     assert!(night.contains("bronze.tweets: "), "{night}");
     let bronze_lines: Vec<&str> = night
         .lines()
@@ -137,8 +188,8 @@ fn maintenance_between_promotions_changes_no_result() {
     assert_eq!(gold.matches("rebuilt").count(), 1, "{gold}");
 
     // The next day's tweets, promoted after the night's maintenance: incremental, and exact.
-    produce_batch(dir, broker, 2, "2026-11-30T14:00:00Z", &truth);
-    ingest();
+    lake.produce(2, "2026-11-30T14:00:00Z");
+    lake.ingest();
     let silver = promote("silver");
     assert!(!silver.contains(" 0 rows read"), "{silver}");
     let gold = promote("gold");
@@ -156,24 +207,13 @@ fn maintenance_between_promotions_changes_no_result() {
     );
 
     // Maintenance once more, then the same state read by the independent checkers.
-    run_ok(small_files(dir).arg("maintain"));
+    lake.maintain();
     let silver = promote("silver");
     assert!(
         silver.contains(": 0 rows read, 0 tweets inserted"),
         "{silver}"
     );
-    let check = run_python_reader(
-        "gold_check.py",
-        &[
-            dir.join("lake").display().to_string(),
-            truth.display().to_string(),
-        ],
-    );
-    assert_eq!(check["truth_equal"], true, "{check}");
-    for (model, result) in check["models"].as_object().unwrap() {
-        assert_eq!(result["equal"], true, "gold.{model} differs: {result}");
-    }
-    assert_no_side_row_twice(dir);
+    lake.assert_exact();
 
     // Side tables equal a rebuild that reads every bronze row once.
     let side_counts = |dir: &Path| {
@@ -224,18 +264,10 @@ fn age_logs(dir: &Path, days: u64) -> usize {
 
 /// The log files `maintain`'s report says it removed from `table`.
 fn logs_removed(report: &str, table: &str) -> u64 {
-    report
+    let lines = report
         .lines()
-        .filter(|l| l.starts_with(&format!("{table}: ")))
-        .filter_map(|l| {
-            l.split(" expired log files removed")
-                .next()?
-                .rsplit(' ')
-                .next()?
-                .parse::<u64>()
-                .ok()
-        })
-        .sum()
+        .filter(|l| l.starts_with(&format!("{table}: ")));
+    counts_before(lines, " expired log files removed")
 }
 
 /// Silver stops (a broken timer) while ingest goes on for longer than Delta keeps its log, and
@@ -244,36 +276,22 @@ fn logs_removed(report: &str, table: &str) -> u64 {
 /// commits every layer has read are cleaned up as before.
 #[test]
 fn a_layer_stopped_past_the_log_retention_resumes_exactly() {
-    let svc = Services::broker();
-    svc.topic("tweets", 3);
-    let work = tempfile::tempdir().unwrap();
-    let dir = work.path();
-    let truth = dir.join("truth.csv");
-    let broker = svc.broker.as_str();
-    let ingest = || {
-        run_ok(
-            small_files(dir)
-                .args(["--bootstrap-servers", broker])
-                .args(["ingest", "--until-caught-up"]),
-        )
-    };
-    let promote = |layer: &str| run_ok(small_files(dir).args(["promote", layer]));
-
-    produce_batch(dir, broker, 1, "2026-11-30T10:00:00Z", &truth);
-    ingest();
-    promote("silver");
-    promote("gold");
-    run_ok(small_files(dir).arg("maintain"));
+    let lake = Deployment::new();
+    lake.produce(1, "2026-11-30T10:00:00Z");
+    lake.ingest();
+    lake.promote("silver");
+    lake.promote("gold");
+    lake.maintain();
 
     // Silver stops. Bronze grows, and its log outlives Delta's 30-day retention.
-    produce_batch(dir, broker, 2, "2026-11-30T14:00:00Z", &truth);
-    ingest();
-    assert!(age_logs(&dir.join("lake"), 40) > 10);
+    lake.produce(2, "2026-11-30T14:00:00Z");
+    lake.ingest();
+    assert!(age_logs(&lake.dir().join("lake"), 40) > 10);
     // Ingest goes on committing (Delta's writers clean the log after a commit by default), and
     // the nights' maintenance runs.
-    produce_batch(dir, broker, 3, "2026-11-30T18:00:00Z", &truth);
-    ingest();
-    let night = run_ok(small_files(dir).arg("maintain"));
+    lake.produce(3, "2026-11-30T18:00:00Z");
+    lake.ingest();
+    let night = lake.maintain();
     // What every reader has read is cleaned: bronze's commits up to what silver consumed, and
     // the quarantine's (no layer reads it) up to its checkpoint.
     assert!(logs_removed(&night, "bronze.tweets") > 0, "{night}");
@@ -283,18 +301,7 @@ fn a_layer_stopped_past_the_log_retention_resumes_exactly() {
     );
 
     // Silver resumes: batches 2 and 3 once, the compacted batch 1 not again.
-    promote("silver");
-    promote("gold");
-    let check = run_python_reader(
-        "gold_check.py",
-        &[
-            dir.join("lake").display().to_string(),
-            truth.display().to_string(),
-        ],
-    );
-    assert_eq!(check["truth_equal"], true, "{check}");
-    for (model, result) in check["models"].as_object().unwrap() {
-        assert_eq!(result["equal"], true, "gold.{model} differs: {result}");
-    }
-    assert_no_side_row_twice(dir);
+    lake.promote("silver");
+    lake.promote("gold");
+    lake.assert_exact();
 }

@@ -243,36 +243,15 @@ async fn maintain_table(
         table
     };
     let current = table.version().map(|v| v as i64).unwrap_or(-1);
-    let lag = furthest_reader(catalog, consumers, current).await?;
-    if !dry_run && !keep_logs {
+    let clean_logs = !dry_run && !keep_logs;
+    let lag = if clean_logs || config.vacuum {
+        furthest_reader(catalog, consumers, current).await?
+    } else {
+        None
+    };
+    if clean_logs {
         progress.phase("removing expired log files");
-        let retention = match config.log_retention_hours {
-            Some(hours) => Duration::from_secs(hours.saturating_mul(3600)),
-            None => table
-                .snapshot()
-                .map_err(err("reading the table's properties"))?
-                .table_config()
-                .log_retention_duration(),
-        };
-        let plan = log_cleanup_plan(
-            u64::try_from(current).unwrap_or(0),
-            lag.as_ref(),
-            retention,
-            chrono::Utc::now(),
-        );
-        let span = phase("cleanup_log");
-        if let Some(why) = &plan.held_by {
-            tracing::debug!(parent: &span, keep_from = plan.keep_from, "log kept: {why}");
-        }
-        report.logs_removed = cleanup_expired_logs_for(
-            plan.keep_from,
-            table.log_store().as_ref(),
-            plan.cutoff.timestamp_millis(),
-            None,
-        )
-        .instrument(span)
-        .await
-        .map_err(err("removing expired log files"))?;
+        report.logs_removed = clean_log(config, name, &table, lag.as_ref()).await?;
     }
     if !config.vacuum {
         return Ok(report);
@@ -298,6 +277,46 @@ async fn maintain_table(
     report.files_vacuumed = metrics.files_deleted.len();
     report.retention_raised_by = plan.raised_by;
     Ok(report)
+}
+
+/// Removes the log files of `table` that [`log_cleanup_plan`] lets go: older than the log
+/// retention, below a checkpoint, and read by every reader (`lag`, the furthest behind).
+async fn clean_log(
+    config: &MaintainConfig,
+    name: &TableName,
+    table: &DeltaTable,
+    lag: Option<&Lag>,
+) -> Result<usize, MaintainError> {
+    let err = |what: &'static str| {
+        move |source| MaintainError::Delta {
+            table: name.to_string(),
+            what,
+            source: Box::new(source),
+        }
+    };
+    let retention = match config.log_retention_hours {
+        Some(hours) => Duration::from_secs(hours.saturating_mul(3600)),
+        None => table
+            .snapshot()
+            .map_err(err("reading the table's properties"))?
+            .table_config()
+            .log_retention_duration(),
+    };
+    let checkpoint = table.version().unwrap_or(0);
+    let plan = log_cleanup_plan(checkpoint, lag, retention, chrono::Utc::now());
+    let span = phase("cleanup_log");
+    if let Some(why) = &plan.held_by {
+        tracing::debug!(parent: &span, keep_from = plan.keep_from, "log kept: {why}");
+    }
+    cleanup_expired_logs_for(
+        plan.keep_from,
+        table.log_store().as_ref(),
+        plan.cutoff.timestamp_millis(),
+        None,
+    )
+    .instrument(span)
+    .await
+    .map_err(err("removing expired log files"))
 }
 
 /// A span around one part of a table's maintenance; with `log.span_timings` its close says how

@@ -467,10 +467,14 @@ pub fn sql_csv_rows(cmd: &mut Command, query: &str) -> Vec<String> {
 
 /// Files compacted, summed over `maintain`'s report lines (`N files, M compacted into K, …`).
 pub fn compacted_files(report: &str) -> u64 {
-    report
-        .lines()
+    counts_before(report.lines(), " compacted")
+}
+
+/// The number just before `marker` on each line that has one, summed.
+pub fn counts_before<'a>(lines: impl Iterator<Item = &'a str>, marker: &str) -> u64 {
+    lines
         .filter_map(|l| {
-            l.split(" compacted")
+            l.split(marker)
                 .next()?
                 .rsplit(' ')
                 .next()?
