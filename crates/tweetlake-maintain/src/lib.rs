@@ -138,11 +138,7 @@ pub async fn maintain(
                 let consumers = &consumers;
                 let catalog = &catalog;
                 async move {
-                    table.load().await.map_err(|source| MaintainError::Delta {
-                        table: name.to_string(),
-                        what: "loading",
-                        source: Box::new(source),
-                    })?;
+                    table.load().await.map_err(delta_error(name, "loading"))?;
                     maintain_table(config, catalog, name, table, consumers, options).await
                 }
             },
@@ -196,13 +192,7 @@ async fn maintain_table(
         ..
     } = options;
     let dry_run = *dry_run;
-    let err = |what: &'static str| {
-        move |source| MaintainError::Delta {
-            table: name.to_string(),
-            what,
-            source: Box::new(source),
-        }
-    };
+    let err = |what| delta_error(name, what);
     let mut report = TableReport {
         table: name.to_string(),
         files_before: table
@@ -287,13 +277,7 @@ async fn clean_log(
     table: &DeltaTable,
     lag: Option<&Lag>,
 ) -> Result<usize, MaintainError> {
-    let err = |what: &'static str| {
-        move |source| MaintainError::Delta {
-            table: name.to_string(),
-            what,
-            source: Box::new(source),
-        }
-    };
+    let err = |what| delta_error(name, what);
     let retention = match config.log_retention_hours {
         Some(hours) => Duration::from_secs(hours.saturating_mul(3600)),
         None => table
@@ -319,6 +303,18 @@ async fn clean_log(
     .map_err(err("removing expired log files"))
 }
 
+/// What a failed Delta operation on table `name` becomes: the table and what was being done.
+fn delta_error<'a>(
+    name: &'a TableName,
+    what: &'static str,
+) -> impl FnOnce(DeltaTableError) -> MaintainError + 'a {
+    move |source| MaintainError::Delta {
+        table: name.to_string(),
+        what,
+        source: Box::new(source),
+    }
+}
+
 /// A span around one part of a table's maintenance; with `log.span_timings` its close says how
 /// long it took.
 fn phase(name: &'static str) -> tracing::Span {
@@ -330,11 +326,7 @@ fn phase(name: &'static str) -> tracing::Span {
 fn check_retention(name: &TableName, table: &DeltaTable, hours: u64) -> Result<(), MaintainError> {
     let floor = table
         .snapshot()
-        .map_err(|source| MaintainError::Delta {
-            table: name.to_string(),
-            what: "reading the table's properties",
-            source: Box::new(source),
-        })?
+        .map_err(delta_error(name, "reading the table's properties"))?
         .table_config()
         .deleted_file_retention_duration();
     if u128::from(hours) * 3_600_000 < floor.as_millis() {
